@@ -130,5 +130,5 @@ def sections_from_labels(words: Sequence[Word], labels: Sequence[str]) -> list[S
             continue
         following = next((s for s in starts[i + 1 :] if s is not None), None)
         end = following if following is not None else ws[-1].end
-        sections.append(Section(name, tuple(ws), ws[0].start, max(end, ws[-1].end if following is None else end)))
+        sections.append(Section(name, tuple(ws), ws[0].start, end))
     return sections
