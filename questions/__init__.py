@@ -1,0 +1,1 @@
+"""The question bank (YAML data), shipped inside the package as starcoach.questions."""

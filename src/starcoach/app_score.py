@@ -1,0 +1,93 @@
+"""`starcoach score`: a file in, a scored answer out. Kept apart from the CLI so it can be tested and reused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console, Group
+
+from starcoach.bank import Bank, Question, load_bank
+from starcoach.errors import StarcoachError
+from starcoach.records import Transcript
+from starcoach.scoring import TEXT_SUFFIXES, ScoredAnswer, read_text_file, score_transcript, transcribe_file, transcript_from_text
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    answer: ScoredAnswer
+    question: Question
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        from starcoach.report import answer_dict
+
+        return answer_dict(self.answer, question_text=self.question.question)
+
+    def render(self) -> Group:
+        from starcoach.report import terminal_report
+
+        return terminal_report(self.answer, title=self.question.title)
+
+
+def candidate_questions(bank: Bank, question_id: str | None, level: str | None) -> list[Question]:
+    """The question asked for (level checked now, before any slow work), or every question asked at `level`."""
+    if question_id:
+        q = bank.question(question_id)
+        q.level(level)
+        return [q]
+    if level is None:
+        return list(bank.questions.values())
+    found = [q for q in bank.questions.values() if level.strip().lower() in q.levels]
+    if not found:
+        levels = sorted({lv for q in bank.questions.values() for lv in q.levels})
+        raise StarcoachError(f"no question is asked at level {level!r}; levels in the bank: {', '.join(levels)}")
+    return found
+
+
+def best_match(transcript: Transcript, questions: list[Question], level: str | None, bank: Bank) -> tuple[ScoredAnswer, Question]:
+    """Score against each candidate; keep the one whose own checks the answer fits best."""
+    scored = [(score_transcript(transcript, q, level, bank.rubric), q) for q in questions]
+
+    def fit(item: tuple[ScoredAnswer, Question]) -> tuple[int, int]:
+        answer, _ = item
+        own = [f for f in answer.findings if f.category in ("question", "fluency")]
+        return (sum(f.passed for f in own if f.severity != "info") + sum(f.passed for f in own if f.severity == "info"),
+                answer.score.value)
+
+    return max(scored, key=fit)
+
+
+def read_transcript(path: Path, *, model: str | None, wpm: float, progress: bool, console: Console | None) -> Transcript:
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        return transcript_from_text(read_text_file(path), wpm=wpm, source=str(path))
+    from starcoach.devices.transcriber import WhisperTranscriber
+
+    transcriber = WhisperTranscriber(model)
+    if not progress or console is None:
+        return transcribe_file(path, transcriber)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("transcribing {task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}s"),
+                  TimeRemainingColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(path.name, total=None)
+        return transcribe_file(path, transcriber, on_start=lambda d: bar.update(task, total=d),
+                               on_progress=lambda s: bar.update(task, completed=s))
+
+
+def score_file(path: Path, *, question_id: str | None = None, level: str | None = None, model: str | None = None,
+               wpm: float = 150.0, progress: bool = False, console: Console | None = None, bank: Bank | None = None) -> ScoreResult:
+    path = Path(path)
+    if not path.exists():
+        raise StarcoachError(f"no such file: {path}")
+    if not path.is_file():
+        raise StarcoachError(f"not a file: {path}")
+    bank = bank or load_bank()
+    candidates = candidate_questions(bank, question_id, level)
+    transcript = read_transcript(path, model=model, wpm=wpm, progress=progress, console=console)
+    if len(candidates) == 1:
+        q = candidates[0]
+        return ScoreResult(score_transcript(transcript, q, level, bank.rubric), q)
+    answer, q = best_match(transcript, candidates, level, bank)
+    return ScoreResult(answer, q, f"no --question given: scored against {q.id!r}, the closest match")

@@ -1,0 +1,56 @@
+"""Decoding audio files into what Whisper takes: float32 mono samples at 16 kHz.
+
+Decoding goes through PyAV (faster-whisper's `decode_audio`), which bundles FFmpeg's
+libraries: wav, flac, mp3, ogg, m4a, webm... work without an ffmpeg binary.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from starcoach.errors import StarcoachError
+
+__all__ = ["SAMPLE_RATE", "load_audio"]
+
+SAMPLE_RATE = 16000
+
+
+def load_audio(path: str | os.PathLike) -> np.ndarray:
+    """Decode `path` to a 1-D float32 array, mono, at SAMPLE_RATE.
+
+    Raises StarcoachError naming the file when it is missing, is not audio PyAV can decode,
+    or holds no samples.
+    """
+    name = os.fspath(path)
+    if not os.path.exists(name):
+        raise StarcoachError(f"cannot read audio from {name}: no such file")
+    if os.path.isdir(name):
+        raise StarcoachError(f"cannot read audio from {name}: it is a folder, not a file")
+    # faster_whisper takes about a second to import (CTranslate2, tokenizers): only pay when used.
+    from faster_whisper.audio import decode_audio
+
+    try:
+        audio = decode_audio(name, sampling_rate=SAMPLE_RATE)
+    except PermissionError:
+        raise StarcoachError(f"cannot read audio from {name}: permission denied") from None
+    except IndexError:
+        # PyAV's container.decode(audio=0) on a file with no audio stream (an image, a video).
+        raise StarcoachError(f"cannot read audio from {name}: the file has no audio stream") from None
+    except (OSError, ValueError, RuntimeError) as e:
+        # av.error.* subclass OSError or ValueError (InvalidDataError is a ValueError).
+        raise StarcoachError(
+            f"cannot read audio from {name}: not an audio file or a format PyAV can't decode"
+            f" ({_reason(e)})"
+        ) from None
+    if audio.size == 0:
+        raise StarcoachError(f"cannot read audio from {name}: the file holds no audio samples")
+    return np.ascontiguousarray(audio, dtype=np.float32)
+
+
+def _reason(error: BaseException) -> str:
+    # FFmpegError.strerror is the bare reason ("Invalid data found when processing input");
+    # str(error) repeats the errno and the file name.
+    text = getattr(error, "strerror", None) or str(error)
+    return " ".join(text.split()) or type(error).__name__

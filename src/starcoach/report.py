@@ -1,0 +1,198 @@
+"""Render a scored answer: the JSON contract (documented in README.md) and the terminal report.
+
+Pure: builds dicts and rich renderables; printing is the caller's business.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from starcoach.records import Evidence, Finding
+from starcoach.scoring import ScoredAnswer, ScoredFollowUp
+
+SCHEMA = "starcoach.score/1"
+COLOURS = {"situation": "dodger_blue1", "task": "medium_purple1", "action": "green3", "result": "orange1"}
+VERDICT_STYLE = {"ok": "green", "short": "yellow", "long": "red"}
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
+
+
+def _r(x: float) -> float:
+    return round(float(x), 2)
+
+
+def evidence_dict(e: Evidence) -> dict[str, Any]:
+    return {"text": e.text, "start": _r(e.start), "end": _r(e.end)}
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {"id": f.id, "passed": f.passed, "severity": f.severity, "category": f.category, "section": f.section,
+            "message": f.message, "advice": f.advice, "evidence": [evidence_dict(e) for e in f.evidence]}
+
+
+def answer_dict(a: ScoredAnswer, *, question_text: str = "") -> dict[str, Any]:
+    """The JSON contract of `starcoach score --json`."""
+    t = a.timing
+    section_of = {id(w): s.name for s in a.sections for w in s.words}
+    return {
+        "schema": SCHEMA,
+        "question": a.question_id,
+        "question_text": question_text,
+        "level": a.level,
+        "source": a.transcript.source,
+        "model": a.transcript.model,
+        "duration_s": _r(a.transcript.duration_s),
+        "estimated": a.transcript.estimated,
+        "words": [{"text": w.text, "start": _r(w.start), "end": _r(w.end), "section": section_of[id(w)]}
+                  for w in a.transcript.words],
+        "sections": [
+            {"name": st.name, "start": _r(st.start), "end": _r(st.end), "speaking_s": _r(st.speaking_s),
+             "word_count": st.word_count, "target_min_s": _r(st.target_min_s), "target_max_s": _r(st.target_max_s),
+             "verdict": st.verdict, "gap_s": _r(st.gap_s), "share": _r(st.share), "share_min": _r(st.share_min),
+             "share_max": _r(st.share_max), "share_verdict": st.share_verdict, "text": sec.text}
+            for st, sec in zip(t.sections, a.sections)
+        ],
+        "total": {"speaking_s": _r(t.total_s), "target_min_s": _r(t.total_min_s), "target_max_s": _r(t.total_max_s),
+                  "verdict": t.total_verdict, "gap_s": _r(t.total_gap_s)},
+        "delivery": a.delivery.to_dict(),
+        "findings": [finding_dict(f) for f in a.findings],
+        "score": a.score.value,
+        "score_breakdown": a.score.breakdown,
+    }
+
+
+def follow_up_dict(f: ScoredFollowUp, *, text: str = "") -> dict[str, Any]:
+    return {"question": f.question_id, "follow_up": f.follow_up_id, "follow_up_text": text, "level": f.level,
+            "duration_s": _r(f.transcript.duration_s), "estimated": f.transcript.estimated,
+            "words": [{"text": w.text, "start": _r(w.start), "end": _r(w.end)} for w in f.transcript.words],
+            "speaking_s": _r(f.speaking_s), "target_min_s": _r(f.target[0]), "target_max_s": _r(f.target[1]),
+            "verdict": f.verdict, "gap_s": _r(f.gap_s), "delivery": f.delivery.to_dict(),
+            "findings": [finding_dict(x) for x in f.findings]}
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+def clock(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def timeline(a: ScoredAnswer, width: int = 60) -> Text:
+    """Two bars on one scale: the answer's sections as spoken, and the targets' midpoints."""
+    t = a.timing
+    targets = [(s.name, (s.target_min_s + s.target_max_s) / 2) for s in t.sections]
+    span = max(t.total_s, sum(v for _, v in targets), 1e-6)
+
+    def bar(parts: list[tuple[str, float]]) -> Text:
+        text, used = Text(), 0
+        for i, (name, secs) in enumerate(parts):
+            cells = round(secs / span * width) if i < len(parts) - 1 else max(0, round(sum(p[1] for p in parts) / span * width) - used)
+            label = name[0].upper()
+            chunk = (label + " " * (cells - 1)) if cells >= 2 else ("" if cells == 0 else label)
+            text.append(chunk, style=f"black on {COLOURS[name]}")
+            used += cells
+        return text
+
+    out = Text()
+    out.append("answer  ", style="bold")
+    out.append_text(bar([(s.name, s.speaking_s) for s in t.sections]))
+    out.append(f"  {clock(t.total_s)}\n")
+    out.append("target  ", style="dim")
+    out.append_text(bar(targets))
+    out.append(f"  {clock(t.total_min_s)}\u2013{clock(t.total_max_s)}")
+    return out
+
+
+def section_table(a: ScoredAnswer) -> Table:
+    table = Table(title="STAR sections", title_justify="left", expand=False)
+    for col in ("section", "time", "target", "verdict", "share", "target share", "words", "pace"):
+        table.add_column(col, justify="left" if col in ("section", "verdict") else "right")
+    for st in a.timing.sections:
+        gap = "" if st.verdict == "ok" else f" ({st.gap_s:+.0f}s)"
+        table.add_row(
+            Text(st.name.capitalize(), style=COLOURS[st.name]),
+            clock(st.speaking_s),
+            f"{clock(st.target_min_s)}\u2013{clock(st.target_max_s)}",
+            Text(st.verdict + gap, style=VERDICT_STYLE[st.verdict]),
+            f"{st.share:.0%}",
+            f"{st.share_min:.0%}\u2013{st.share_max:.0%}",
+            str(st.word_count),
+            f"{a.delivery.section_wpm.get(st.name, 0):.0f} wpm",
+        )
+    t = a.timing
+    gap = "" if t.total_verdict == "ok" else f" ({t.total_gap_s:+.0f}s)"
+    table.add_row(Text("Total", style="bold"), clock(t.total_s), f"{clock(t.total_min_s)}\u2013{clock(t.total_max_s)}",
+                  Text(t.total_verdict + gap, style=VERDICT_STYLE[t.total_verdict]), "", "",
+                  str(len(a.transcript.words)), f"{a.delivery.wpm:.0f} wpm")
+    return table
+
+
+def _quote(e: Evidence) -> Text:
+    return Text.assemble(("    ", ""), (f"[{clock(e.start)}] ", "dim"), (f"\u201c{e.text}\u201d", "italic"))
+
+
+def findings_view(findings: tuple[Finding, ...] | list[Finding]) -> Group:
+    failed = sorted((f for f in findings if not f.passed and f.severity != "info"), key=lambda f: SEVERITY_ORDER[f.severity])
+    passed = [f for f in findings if f.passed and f.severity != "info"]
+    signals = [f for f in findings if f.passed and f.severity == "info"]
+    parts: list[RenderableType] = [Text(f"To work on ({len(failed)})", style="bold red")]
+    for f in failed:
+        parts.append(Text.assemble(("  \u2717 ", "red"), (f"[{f.severity}] ", "dim"), f.message))
+        parts.extend(_quote(e) for e in f.evidence)
+        parts.append(Text(f"    \u2192 {f.advice}", style="cyan"))
+    if not failed:
+        parts.append(Text("  nothing: every check passed", style="green"))
+    parts.append(Text(f"\nDone well ({len(passed)})", style="bold green"))
+    parts.extend(Text.assemble(("  \u2713 ", "green"), f.message) for f in passed)
+    if signals:
+        parts.append(Text(f"\nFluency signals heard ({len(signals)})", style="bold green"))
+        for f in signals:
+            parts.append(Text.assemble(("  \u2605 ", "yellow"), f.message))
+            parts.extend(_quote(e) for e in f.evidence[:1])
+    return Group(*parts)
+
+
+def delivery_view(a: ScoredAnswer) -> Text:
+    d = a.delivery
+    out = Text()
+    out.append("Delivery  ", style="bold")
+    out.append(f"pace {d.wpm:.0f} wpm \u00b7 fillers {d.fillers_per_min:.1f}/min ({len(d.fillers)}) \u00b7 "
+               f"hedges {d.hedges_per_min:.1f}/min ({len(d.hedges)}) \u00b7 repeated words {len(d.repeats)} \u00b7 "
+               f"long pauses {len(d.long_pauses)}")
+    if d.long_pauses:
+        p = max(d.long_pauses, key=lambda p: p.duration)
+        out.append(f" (longest {p.duration:.1f}s at {clock(p.start)} in {p.section}, after \u201c{p.before}\u201d)")
+    examples = [e.text for e in (d.fillers + d.hedges)[:6]]
+    if examples:
+        out.append("\n          heard: " + ", ".join(f"\u201c{x}\u201d" for x in examples), style="dim")
+    return out
+
+
+def terminal_report(a: ScoredAnswer, *, title: str = "") -> Group:
+    est = " \u00b7 times estimated from text" if a.transcript.estimated else ""
+    head = Text.assemble((f"{title or a.question_id}", "bold"), f"  \u00b7 level {a.level} \u00b7 {clock(a.timing.total_s)}{est}")
+    score_style = "green" if a.score.value >= 75 else "yellow" if a.score.value >= 50 else "red"
+    breakdown = " \u00b7 ".join(f"{cat} {v['earned']:.0f}/{v['possible']:.0f}" for cat, v in a.score.breakdown.items())
+    score_line = Text.assemble(("Score ", "bold"), (f"{a.score.value}/100", f"bold {score_style}"), f"   {breakdown}")
+    return Group(
+        Panel(Group(head, score_line), expand=False),
+        timeline(a),
+        Text(""),
+        section_table(a),
+        delivery_view(a),
+        Text(""),
+        findings_view(a.findings),
+    )
+
+
+def follow_up_report(f: ScoredFollowUp, *, text: str = "") -> Group:
+    gap = "" if f.verdict == "ok" else f" ({f.gap_s:+.0f}s)"
+    head = Text.assemble(("Follow-up: ", "bold"), text or f.follow_up_id, "\n",
+                         f"time {clock(f.speaking_s)} against {clock(f.target[0])}\u2013{clock(f.target[1])}: ",
+                         (f.verdict + gap, VERDICT_STYLE[f.verdict]))
+    return Group(Panel(head, expand=False), findings_view(f.findings))

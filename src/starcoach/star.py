@@ -1,0 +1,253 @@
+"""STAR segmentation: label each word of an answer Situation, Task, Action or Result.
+
+How it works (pure logic, no models):
+1. Split the words into clauses: sentences from the transcriber's punctuation, then clauses
+   inside long sentences at spoken joins (", and so", ", then"). Without punctuation, use
+   pauses between word times and spoken joins ("so", "and then"), then fixed-size chunks.
+2. Score every clause for every section with general cues (star_cues): explicit signposts
+   and labels ("The result was", "Task:", "[A]") weigh most; then linguistic cues (setting
+   and states for S, "I needed to" / "my role" for T, first-person past action verbs for A,
+   outcomes, numbers and reflection for R); plus a position prior per word (typical shares
+   about 18/12/48/22 %).
+3. Pick the best labelling that never goes back in S->T->A->R order with dynamic programming
+   over clauses; starting a section in the middle of a sentence costs extra.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from starcoach.records import SECTION_NAMES, Evidence, Section, Word, sections_from_labels
+from starcoach import star_cues as cues
+
+PAUSE_S = 0.35  # a gap this long between words ends a sentence in unpunctuated speech
+MAX_CLAUSE = 24  # unpunctuated clauses longer than this are cut into chunks
+# Position prior: expected relative positions of the S|T, T|A and A|R boundaries, their spread,
+# and the weight per word.
+BOUNDS = (0.18, 0.30, 0.78)
+SPREAD = 0.10
+PRIOR_W = 0.12
+MID_SENTENCE_COST = 3.0  # starting a section inside a punctuated sentence
+CLAUSE_COST = 0.6  # starting a section at a guessed clause start (no punctuation)
+CHUNK_COST = 1.5  # starting a section at a fixed-size chunk cut
+SKIP_COST = 1.5  # leaving a section empty
+LABEL_W = 25.0
+
+_END = re.compile(r"[.!?]+[\"'”’)\]]*$")
+_ABBREV = re.compile(r"^(?:[a-z]\.){1,3}$|^(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|st|approx|no)\.$", re.I)
+_SOFT_END = re.compile(r"[:;][\"'”’)\]]*$")
+_LABEL = re.compile(r"^[\[(]?([A-Za-z]+)(?:[\])]:?|:|\s*[-–—])$")
+_WORD_CHARS = re.compile(r"[^\w'%$£€.]+")
+
+
+@dataclass(slots=True)
+class _Clause:
+    start: int  # index of first word
+    end: int  # one past the last word
+    cost: float  # cost of starting a new section here (0 at a sentence start)
+    text: str  # normalised text
+    label: int | None = None  # explicit section label ("Task:", "[A]")
+
+
+def _norm(text: str) -> str:
+    t = text.lower().replace("’", "'").replace("‘", "'")
+    t = _WORD_CHARS.sub(" ", t).strip(" .'")
+    return t
+
+
+def _label_of(raw: str) -> int | None:
+    m = _LABEL.match(raw.strip())
+    if not m:
+        return None
+    word = m.group(1).lower()
+    if len(word) == 1 and not raw.strip().startswith(("[", "(")) and not raw.strip().endswith(":"):
+        return None
+    return cues.LABELS.get(word)
+
+
+def _clean_join(norms: Sequence[str]) -> str:
+    out: list[str] = []
+    for w in norms:
+        for part in w.split():
+            if part in cues.FILLERS or (out and part == out[-1]):
+                continue
+            out.append(part)
+    return " ".join(out)
+
+
+def _is_clause_start(norms: Sequence[str], i: int) -> bool:
+    """A spoken join starts a new clause at word i ("so", "and then", "and I", "but")."""
+    w = norms[i]
+    nxt = norms[i + 1] if i + 1 < len(norms) else ""
+    if w == "so":
+        return nxt not in {"that", "much", "many", "far", "on", "to", "it", "the", "a"}
+    if w in {"but", "then", "because"}:
+        return True
+    if w == "and":
+        return nxt in {"so", "then", "i", "we", "my", "our", "after", "now", "since", "in", "as", "within"}
+    return False
+
+
+def _clauses(words: Sequence[Word]) -> list[_Clause]:
+    n = len(words)
+    raws = [w.text.strip() for w in words]
+    norms = [_norm(r) for r in raws]
+    ends = sum(1 for r in raws if _END.search(r) and not _ABBREV.match(r))
+    punctuated = ends >= max(1, n // 45)
+    # cost of a section starting at each word
+    start_cost = [math.inf] * n
+    start_cost[0] = 0.0
+    labels: dict[int, int] = {}
+    for i, raw in enumerate(raws):
+        lab = _label_of(raw)
+        if lab is not None and (i == 0 or start_cost[i] == 0.0 or punctuated is False or _END.search(raws[i - 1]) or _SOFT_END.search(raws[i - 1])):
+            labels[i] = lab
+            start_cost[i] = 0.0
+        if i + 1 >= n:
+            continue
+        if (_END.search(raw) and not _ABBREV.match(raw)) or _SOFT_END.search(raw):
+            start_cost[i + 1] = 0.0
+        elif not punctuated and words[i + 1].start - words[i].end >= PAUSE_S:
+            start_cost[i + 1] = 0.0
+        elif _is_clause_start(norms, i + 1) and (not punctuated or raw.endswith((",", "—", "–", "-"))):
+            start_cost[i + 1] = min(start_cost[i + 1], CLAUSE_COST if not punctuated else MID_SENTENCE_COST)
+        elif raw in {"—", "–", "-"} or raw.endswith(("—", "–")):
+            start_cost[i + 1] = min(start_cost[i + 1], MID_SENTENCE_COST)
+    cuts = [i for i in range(n) if start_cost[i] < math.inf]
+    cuts.append(n)
+    out: list[_Clause] = []
+    for a, b in zip(cuts, cuts[1:]):
+        pieces = max(1, round((b - a) / MAX_CLAUSE)) if not punctuated else 1
+        step = (b - a) / pieces
+        for p in range(pieces):
+            s, e = a + round(p * step), a + round((p + 1) * step)
+            cost = start_cost[s] if p == 0 else CHUNK_COST
+            out.append(_Clause(s, e, cost, _clean_join(norms[s:e]), labels.get(s)))
+    return out
+
+
+def _cue_scores(text: str) -> list[float]:
+    sc = [0.0, 0.0, 0.0, 0.0]
+    for pat, sec, weight, _strong in cues.SIGNPOSTS:
+        if pat.search(text):
+            sc[sec] += weight
+    for pat, weights in cues.CUES:
+        hits = min(2, len(pat.findall(text)))
+        if hits:
+            for sec, weight in weights.items():
+                sc[sec] += weight * hits
+    sc[cues.A] += 1.2 * min(3, len(cues.FIRST_PERSON_ACTION.findall(text)))
+    we = min(2, len(cues.WE_ACTION.findall(text)))
+    sc[cues.A] += 0.4 * we
+    sc[cues.R] += 0.4 * we
+    sc[cues.R] += 0.4 * min(3, len(cues.NUMBER.findall(text)))
+    return sc
+
+
+def _phi(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def _position_prior(n: int) -> list[list[float]]:
+    """Per word, log prior of each section given its relative position."""
+    rows = []
+    for i in range(n):
+        p = (i + 0.5) / n
+        past = [1.0] + [_phi((p - b) / SPREAD) for b in BOUNDS] + [0.0]
+        # P(section k) = P(past boundary k) - P(past boundary k+1)
+        rows.append([math.log(max(1e-4, past[k] - past[k + 1])) for k in range(4)])
+    return rows
+
+
+def _emissions(clauses: Sequence[_Clause], n: int) -> list[list[float]]:
+    prior = _position_prior(n)
+    em = []
+    for c in clauses:
+        sc = _cue_scores(c.text)
+        for k in range(4):
+            sc[k] += PRIOR_W * sum(prior[i][k] for i in range(c.start, c.end))
+        if c.label is not None:
+            sc[c.label] += LABEL_W
+        em.append(sc)
+    return em
+
+
+def _best_path(clauses: Sequence[_Clause], em: Sequence[Sequence[float]]) -> list[int]:
+    m = len(clauses)
+    neg = -math.inf
+    best = [[neg] * 4 for _ in range(m)]
+    back = [[0] * 4 for _ in range(m)]
+    for k in range(4):
+        best[0][k] = em[0][k] - SKIP_COST * k
+    for i in range(1, m):
+        for k in range(4):
+            for j in range(k + 1):
+                v = best[i - 1][j]
+                if j != k:
+                    v -= clauses[i].cost + SKIP_COST * (k - j - 1)
+                if v > best[i][k]:
+                    best[i][k], back[i][k] = v, j
+            best[i][k] += em[i][k]
+    k = max(range(4), key=lambda s: best[m - 1][s] - SKIP_COST * (3 - s))
+    path = [k]
+    for i in range(m - 1, 0, -1):
+        k = back[i][k]
+        path.append(k)
+    return path[::-1]
+
+
+def label_words(words: Sequence[Word]) -> list[str]:
+    """One of SECTION_NAMES per word, in STAR order (never going back); sections may be empty."""
+    if not words:
+        return []
+    clauses = _clauses(words)
+    path = _best_path(clauses, _emissions(clauses, len(words)))
+    labels: list[str] = []
+    for c, k in zip(clauses, path):
+        labels.extend([SECTION_NAMES[k]] * (c.end - c.start))
+    return labels
+
+
+def split_sections(words: Sequence[Word]) -> list[Section]:
+    """The four STAR sections, in order (some may be empty)."""
+    return sections_from_labels(words, label_words(words))
+
+
+def order_problems(words: Sequence[Word], labels: Sequence[str]) -> list[Evidence]:
+    """Sentences that carry an explicit signpost for another section than the one they were
+    put in, out of STAR order: "The situation was..." after the action began, or "The result
+    was..." at the very start. A clean, well-ordered answer gives []."""
+    if len(words) != len(labels):
+        raise ValueError(f"{len(words)} words but {len(labels)} labels")
+    if not words:
+        return []
+    order = {name: i for i, name in enumerate(SECTION_NAMES)}
+    out: list[Evidence] = []
+    clauses = [c for c in _clauses(words) if c.cost == 0.0]
+    # merge mid-sentence clauses back into whole sentences
+    starts = [c.start for c in clauses] + [len(words)]
+    for a, b in zip(starts, starts[1:]):
+        raws = [w.text for w in words[a:b]]
+        lab = _label_of(raws[0])
+        text = _clean_join([_norm(r) for r in raws[1:] if lab is not None] if lab is not None else [_norm(r) for r in raws])
+        said = lab
+        if said is None:
+            for pat, sec, _w, strong in cues.SIGNPOSTS:
+                if strong and pat.search(text):
+                    said = sec
+                    break
+        if said is None:
+            continue
+        put = order[labels[a]]
+        if said == put:
+            continue
+        before = max((order[x] for x in labels[:a]), default=-1)
+        after = min((order[x] for x in labels[b:]), default=4)
+        # out of order: a signpost for an earlier section after a later one began, or one
+        # for a later section ahead of the sections that should precede it.
+        if (said < put and before > said) or (said > put and after < said):
+            out.append(Evidence(" ".join(r.strip() for r in raws), words[a].start, words[b - 1].end))
+    return out

@@ -1,0 +1,55 @@
+"""Word error rate: how far a transcript is from a reference text (pure; for tests and benchmarks)."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["normalize", "word_error_rate"]
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+# A comma between digits is a thousands separator: "1,000" -> "1000".
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+# A decimal number ("3.5") stays one token; otherwise a word is letters/digits, with inner
+# apostrophes kept so contractions ("don't", "we're", "nation's") stay one word.
+_TOKEN = re.compile(r"\d+(?:\.\d+)+|[^\W_]+(?:'[^\W_]+)*")
+
+
+def normalize(text: str) -> list[str]:
+    """Split `text` into comparable words: lower case, punctuation dropped.
+
+    Numbers are left as written ("5" and "five" differ), contractions are kept as one word
+    ("don't"), curly apostrophes count as straight ones, hyphens split words.
+    """
+    text = text.lower().translate(_APOSTROPHES)
+    text = _THOUSANDS.sub("", text)
+    return _TOKEN.findall(text)
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """(substitutions + deletions + insertions) / reference words, over `normalize()` tokens.
+
+    Can exceed 1.0 when the hypothesis has many extra words. An empty reference gives 0.0
+    against an empty hypothesis and 1.0 against anything else.
+    """
+    ref = normalize(reference)
+    hyp = normalize(hypothesis)
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    return _edit_distance(ref, hyp) / len(ref)
+
+
+def _edit_distance(ref: list[str], hyp: list[str]) -> int:
+    """Levenshtein distance between two word lists, one row at a time."""
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, start=1):
+        current = [i]
+        for j, h in enumerate(hyp, start=1):
+            current.append(
+                min(
+                    previous[j] + 1,  # deletion
+                    current[j - 1] + 1,  # insertion
+                    previous[j - 1] + (r != h),  # substitution or match
+                )
+            )
+        previous = current
+    return previous[-1]

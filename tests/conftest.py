@@ -1,0 +1,30 @@
+"""Shared fixtures: tests never touch the user's real data or cache folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder for the whole run, so the bundled model is joined once, not per test."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(autouse=True)
+def _private_folders(tmp_path: Path, model_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STARCOACH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("STARCOACH_CACHE", str(model_cache))
+    monkeypatch.delenv("STARCOACH_QUESTIONS", raising=False)
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"{SHARED} is missing: the tests need ../shared beside the repo")
+    return SHARED
