@@ -29,8 +29,13 @@ questions_app = typer.Typer(context_settings={"help_option_names": ["-h", "--hel
                             help="List the question bank, or show one question.")
 app.add_typer(questions_app, name="questions")
 
-out = Console()
-err = Console(stderr=True)
+def out() -> Console:
+    # Made per call, not at import: the terminal (or a test runner) decides the width when it runs.
+    return Console()
+
+
+def err() -> Console:
+    return Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -42,10 +47,10 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except StarcoachError as e:
-            err.print(f"[bold red]starcoach:[/] {e}", highlight=False, soft_wrap=True)
+            err().print(f"[bold red]starcoach:[/] {e}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
-            err.print("starcoach: interrupted")
+            err().print("starcoach: interrupted")
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
@@ -53,7 +58,7 @@ def user_errors(fn: F) -> F:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"starcoach {__version__}")
+        out().print(f"starcoach {__version__}")
         raise typer.Exit()
 
 
@@ -78,13 +83,13 @@ def score(
     from starcoach import app_score
 
     result = app_score.score_file(file, question_id=question, level=level, model=model, wpm=wpm,
-                                  progress=not as_json and err.is_terminal, console=err)
+                                  progress=not as_json and err().is_terminal, console=err())
     if as_json:
         sys.stdout.write(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
         if result.note:
-            err.print(result.note, style="dim")
-        out.print(result.render())
+            err().print(result.note, style="dim")
+        out().print(result.render())
 
 
 @questions_app.callback()
@@ -96,7 +101,7 @@ def questions_list(ctx: typer.Context) -> None:
     from starcoach.bank import load_bank
     from starcoach.bank_view import bank_table
 
-    out.print(bank_table(load_bank()))
+    out().print(bank_table(load_bank()))
 
 
 @questions_app.command("show")
@@ -109,7 +114,7 @@ def questions_show(
     from starcoach.bank import load_bank
     from starcoach.bank_view import question_view
 
-    out.print(question_view(load_bank().question(question_id), answers=answers))
+    out().print(question_view(load_bank().question(question_id), answers=answers))
 
 
 def main() -> None:

@@ -28,8 +28,8 @@ MAX_CLAUSE = 24  # unpunctuated clauses longer than this are cut into chunks
 # Position prior: expected relative positions of the S|T, T|A and A|R boundaries, their spread,
 # and the weight per word.
 BOUNDS = (0.18, 0.30, 0.78)
-SPREAD = 0.10
-PRIOR_W = 0.12
+SPREAD = 0.13
+PRIOR_W = 0.05
 MID_SENTENCE_COST = 3.0  # starting a section inside a punctuated sentence
 CLAUSE_COST = 0.6  # starting a section at a guessed clause start (no punctuation)
 CHUNK_COST = 1.5  # starting a section at a fixed-size chunk cut

@@ -49,21 +49,28 @@ NUMBER = re.compile(r"(?:\d|%|\$|£|€|\b(?:" + "|".join(_NUM_WORDS) + r")\b)")
 _DUR = r"(?:minutes?|hours?|days?|weeks?|months?|quarters?|years?)"
 _AMT = r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple of|about|\d+)"
 
-# Signposts: explicit phrases that name a section. (regex anchored at the start of a clause
-# after optional "so/and/but/then/okay/well", weight). Strong ones are also used by
-# order_problems.
+# Signposts: explicit phrases that name a section, at the start of a clause after optional
+# "so/and/but/then/okay/well". (phrase regex, section, weight, tier): tier 2 names the section
+# outright ("the result was"), tier 1 is a discourse marker ("as a result"), tier 0 only hints.
+# order_problems trusts tier 2 anywhere and tier 1 only at the very start of an answer.
 _LEAD = r"^(?:(?:so|and|but|okay|ok|well|now|yeah|right|then|basically|anyway|all right) )*"
-SIGNPOSTS: list[tuple[re.Pattern[str], int, float, bool]] = [
-    # (pattern, section, weight, strong)
-    (re.compile(_LEAD + r"(?:the|my) (?:situation|context|background|setting|scenario)(?: here)? (?:was|is)\b"), S, 8.0, True),
-    (re.compile(_LEAD + r"(?:to )?(?:give you|set the|for) (?:some )?(?:context|background|scene)\b"), S, 5.0, True),
-    (re.compile(_LEAD + r"(?:my|the|our) (?:main )?(?:task|role|job|responsibility|goal|mission|objective|challenge|assignment|mandate)s? (?:here |there |then )?(?:was|were|is|became)\b"), T, 7.0, True),
-    (re.compile(_LEAD + r"(?:i was (?:tasked|asked|assigned|charged) with|i was responsible for|it was (?:on|up to) me)\b"), T, 4.0, False),
-    (re.compile(_LEAD + r"(?:what i did|the (?:first )?(?:actions?|steps?) i took|here's what i did|the actions? (?:was|were))\b"), A, 8.0, True),
-    (re.compile(_LEAD + r"(?:i decided to|i made the decision to|i started by|i began by|my (?:first )?(?:step|move|approach) was)\b"), A, 3.0, False),
-    (re.compile(_LEAD + r"(?:the|our|my) (?:end )?(?:result|outcome|impact)s? (?:was|were|is|of this|of that|of all)\b"), R, 8.0, True),
-    (re.compile(_LEAD + r"(?:as a result|in the end|at the end of the day|ultimately|in the result|end result)\b"), R, 5.0, True),
-    (re.compile(_LEAD + r"(?:what i (?:learned|learnt|took away)|the (?:big |main |key )?(?:lesson|takeaway)s?|looking back|in hindsight|in retrospect|the learning)\b"), R, 6.0, True),
+_SIGNPOSTS: list[tuple[str, int, float, int]] = [
+    (r"(?:the|my) (?:situation|context|background|setting|scenario)(?: here)? (?:was|is)\b", S, 8.0, 2),
+    (r"(?:to )?(?:give you|set the|for) (?:some )?(?:context|background|scene)\b", S, 5.0, 2),
+    (r"(?:my|the|our) (?:main )?(?:task|role|job|responsibility|goal|mission|objective|challenge|assignment|mandate)s? (?:here |there |then )?(?:was|were|is|became)\b", T, 7.0, 2),
+    (r"(?:i was (?:tasked|asked|assigned|charged) with|i was responsible for|it was (?:on|up to) me)\b", T, 4.0, 0),
+    (r"(?:what i did|the (?:first )?(?:actions?|steps?) i took|here's what i did|the actions? (?:was|were))\b", A, 8.0, 2),
+    (r"(?:i decided to|i made the decision to|i started by|i began by|my (?:first )?(?:step|move|approach) was)\b", A, 3.0, 0),
+    (r"(?:the|our|my) (?:end )?(?:result|outcome|impact)s? (?:was|were|is|of this|of that|of all)\b", R, 8.0, 2),
+    (r"(?:as a result|in the end|at the end of the day|ultimately|the end result)\b", R, 5.0, 1),
+    (r"(?:what i (?:learned|learnt|took away)|the (?:big |main |key )?(?:lesson|takeaway)s?|looking back|in hindsight|in retrospect)\b", R, 6.0, 1),
+]
+SIGNPOSTS: list[tuple[re.Pattern[str], int, float, int]] = [
+    (re.compile(_LEAD + p), sec, w, tier) for p, sec, w, tier in _SIGNPOSTS
+]
+# The same phrases found anywhere in a sentence (a section may start mid-sentence in speech).
+SIGNPOSTS_INSIDE: list[tuple[re.Pattern[str], int]] = [
+    (re.compile(r"\b" + p), sec) for p, sec, _w, tier in _SIGNPOSTS if tier == 2
 ]
 
 # Scored cues, anywhere in a clause. (pattern, {section: weight}).
@@ -72,7 +79,7 @@ CUES: list[tuple[re.Pattern[str], dict[int, float]]] = [
     # --- Situation: setting, background, states, a problem that existed or was found.
     (_C(r"\b(?:at|in) my (?:last|previous|old|former|current|first|second) (?:job|company|role|team|position|employer)\b"), {S: 2.5}),
     (_C(r"\b(?:years?|months?|weeks?) ago\b|\blast (?:year|summer|spring|autumn|fall|winter|quarter)\b|\bback (?:in|when)\b|\bat the time\b|\bthis was (?:when|at|back|during|in|a)\b"), {S: 2.0}),
-    (_C(r"^(?:when|while|during|at|in) "), {S: 1.0}),
+    (_C(_LEAD + r"(?:when|while|during|at|in) "), {S: 1.0}),
     (_C(r"\bi was (?:a|an|the|one of the|working|leading|running|managing|overseeing|monitoring|on)\b"), {S: 1.5}),
     (_C(r"\b(?:there (?:was|were|had been)|we had|we were|our \w+(?: \w+)? (?:was|were|had)|it was taking|(?:was|were) (?:getting|taking|causing|failing|losing|leaving|running))\b"), {S: 1.0}),
     (_C(r"\b(?:company|startup|organi[sz]ation|firm|agency|team of|department|platform|product|project|customers|clients)\b"), {S: 0.5}),
@@ -85,10 +92,11 @@ CUES: list[tuple[re.Pattern[str], dict[int, float]]] = [
     (_C(r"\b(?:i was|i'm|as) (?:the )?(?:\w+ )?(?:responsible|accountable|in charge|owner|dri|on the hook)\b|\bi owned\b|\bit was (?:on|up to) me\b|\bfell to me\b|\bi decided (?:that )?i would\b"), {T: 2.5}),
     (_C(r"\b(?:asked|tasked|assigned|told|needed) me to\b|\bi was (?:tasked|asked|assigned|charged)\b"), {T: 2.0}),
     (_C(r"\b(?:had to|needed to) (?:decide|figure|work out|find|make sure|get|fix|resolve|deliver|convince|push|choose|weigh)\b|\bwhether to\b"), {T: 1.5}),
-    (_C(r"^as (?:the|a|an|her|his|their|my) \w+"), {T: 1.5}),
+    (_C(_LEAD + r"as (?:the|a|an|her|his|their|my) \w+"), {T: 1.5}),
     (_C(r"\bso that\b|\bwithout\b|\bby the end of\b|\bin time for\b"), {T: 0.3}),
     # --- Action: what I did, in order.
-    (_C(r"^(?:first(?:ly)?|second(?:ly)?|then|next|after that|afterwards|meanwhile|finally|i started|i began)\b"), {A: 1.5}),
+    (_C(_LEAD + r"(?:first(?:ly)?|second(?:ly)?|then|next|afterwards|meanwhile|finally|i started|i began)\b"), {A: 1.5}),
+    (_C(r"\b(?:we|i|they) (?:could|would|will|'d|'ll) (?!do (?:it )?differently)\w+"), {A: 0.6}),
     (_C(r"\b(?:i|we) (?:decided to|made the decision to|made sure|set up|reached out|sat down|followed up|worked with|worked on|spoke to|talked to|went to|met with|pushed|proposed|suggested|offered|asked (?:him|her|them|if|what|each|for)|explained|presented|negotiated|convinced|arranged|organi[sz]ed|scheduled|booked|paired|escalated|delegated|volunteered|prioriti[sz]ed)\b"), {A: 1.5}),
     (_C(r"\b(?:i|we) (?:then|also|first|personally|immediately|quickly) \w+"), {A: 1.0}),
     (_C(r"\b(?:in order to|to make sure|to ensure|so (?:they|he|she|we|the team|everyone) (?:could|would)|instead of)\b"), {A: 0.7}),
@@ -97,14 +105,9 @@ CUES: list[tuple[re.Pattern[str], dict[int, float]]] = [
     (_C(r"\b(?:went|dropped|fell|rose|grew|came|got|moved) (?:down |up |back )?(?:from|to) \S+|\bfrom \S+(?: \S+)? to (?:under |over |about |around |just |less than |more than )?\S+"), {R: 1.5}),
     (_C(r"\b(?:increased|decreased|reduced|improved|cut|saved|dropped|grew|rose|fell|doubled|halved|tripled|retained|recovered|generated|prevented|avoided|delivered|shipped|launched|completed|released|finished)\b"), {R: 1.0}),
     (_C(r"\b(?:percent|per cent|%|points?|revenue|churn|satisfaction|nps|downtime|uptime|on time|on schedule|ahead of|early|zero|no (?:major |more |further )?(?:incidents?|issues|problems|complaints|bugs|downtime))\b"), {R: 1.0}),
-    (_C(r"^(?:after|within|by the end of|over the next|in the (?:next|following)) (?:that|" + _AMT + r")\b"), {R: 2.0}),
+    (_C(_LEAD + r"(?:after|within|by the end of|over the next|in the (?:next|following)) (?:that|" + _AMT + r")\b"), {R: 2.0}),
     (_C(r"\b(?:as a result|resulted|result|outcome|in the end|ended up|ultimately|eventually|since then|to this day|later (?:used|became|adopted)|was adopted|became|has been|still (?:use|using|running|in use|keep)|now (?:run|runs|use|uses|own|owns))\b"), {R: 1.5}),
     (_C(r"\b(?:thanked|praised|recogni[sz]ed|promoted|credited|cited|called out|named|commended|congratulated|feedback|appreciated|happy|review)\b"), {R: 1.0}),
     (_C(r"\b(?:learned|learnt|lesson|taught me|took away|takeaway|in hindsight|looking back|differently|i now|now i|going forward|ever since|i realised|i realized|i carry|i'd do|i would do)\b"), {R: 2.0}),
     (_C(r"\b(?:success|successful|successfully|worked well|went well|paid off)\b"), {R: 1.0}),
 ]
-
-# Sentence-initial discourse markers that start a new clause in speech without punctuation.
-CLAUSE_STARTS = re.compile(
-    r"^(?:so|and so|and then|then|but|after that|because|which meant|and (?:i|we|my|the|our|it|they|he|she|after|that|now|since|when|within|in the end|as a result))$"
-)
