@@ -15,6 +15,7 @@ How it works (pure logic, no models):
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Sequence
@@ -32,15 +33,26 @@ SPREAD = 0.13
 PRIOR_W = 0.05
 MID_SENTENCE_COST = 3.0  # starting a section inside a punctuated sentence
 CLAUSE_COST = 0.6  # starting a section at a guessed clause start (no punctuation)
+SUBJECT_COST = 1.2  # starting a section where a subject may open a sentence (no punctuation)
 CHUNK_COST = 1.5  # starting a section at a fixed-size chunk cut
 SKIP_COST = 1.5  # leaving a section empty
 LABEL_W = 25.0
+SIGNPOST_COST = 1.0  # starting a section at a signpost inside a sentence
 
 _END = re.compile(r"[.!?]+[\"'”’)\]]*$")
 _ABBREV = re.compile(r"^(?:[a-z]\.){1,3}$|^(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|st|approx|no)\.$", re.I)
 _SOFT_END = re.compile(r"[:;][\"'”’)\]]*$")
 _LABEL = re.compile(r"^[\[(]?([A-Za-z]+)(?:[\])]:?|:|\s*[-–—])$")
 _WORD_CHARS = re.compile(r"[^\w'%$£€.]+")
+_SUBJECTS = frozenset({"i", "we", "my", "our", "he", "she", "they", "it", "this", "that", "there"})
+# words after which a subject does not start a new sentence ("that I", "when we", "told me")
+_BINDS = frozenset(
+    "that what which who whom when where why how because if whether as than before after until "
+    "while since though although once to for with of by about like me him her them us and so "
+    "or but then i we he she they it this there was were is be been had have has did do does "
+    "could would should will can may might must all".split()
+)
+_JOINS = frozenset({"and", "so", "then", "but", "um", "uh", "okay", "well", "now"})
 
 
 @dataclass(slots=True)
@@ -54,36 +66,58 @@ class _Clause:
 
 def _norm(text: str) -> str:
     t = text.lower().replace("’", "'").replace("‘", "'")
-    t = _WORD_CHARS.sub(" ", t).strip(" .'")
-    return t
+    return _WORD_CHARS.sub(" ", t).strip(" .'")
 
 
 def _label_of(raw: str) -> int | None:
-    m = _LABEL.match(raw.strip())
+    raw = raw.strip()
+    m = _LABEL.match(raw)
     if not m:
         return None
     word = m.group(1).lower()
-    if len(word) == 1 and not raw.strip().startswith(("[", "(")) and not raw.strip().endswith(":"):
+    if len(word) == 1 and not raw.startswith(("[", "(")) and not raw.endswith(":"):
         return None
     return cues.LABELS.get(word)
 
 
-def _clean_join(norms: Sequence[str]) -> str:
-    out: list[str] = []
-    for w in norms:
-        for part in w.split():
-            if part in cues.FILLERS or (out and part == out[-1]):
-                continue
-            out.append(part)
-    return " ".join(out)
+class _Text:
+    """The answer's normalised text (fillers and immediate repeats dropped), with a map from
+    each word to its place in the text."""
+
+    def __init__(self, norms: Sequence[str]) -> None:
+        toks: list[str] = []
+        self.first: list[int] = []  # per word: index of its first token
+        for w in norms:
+            self.first.append(len(toks))
+            for part in w.split():
+                if part in cues.FILLERS or (toks and part == toks[-1]):
+                    continue
+                toks.append(part)
+        self.first.append(len(toks))
+        self.offsets: list[int] = []  # per token: char offset in self.full
+        pos = 0
+        for t in toks:
+            self.offsets.append(pos)
+            pos += len(t) + 1
+        self.offsets.append(pos)
+        self.full = " ".join(toks)
+
+    def span(self, a: int, b: int) -> str:
+        return self.full[self.offsets[self.first[a]] : max(0, self.offsets[self.first[b]] - 1)]
+
+    def word_at(self, char: int) -> int:
+        return bisect.bisect_right(self.first, bisect.bisect_right(self.offsets, char) - 1) - 1
 
 
 def _is_clause_start(norms: Sequence[str], i: int) -> bool:
     """A spoken join starts a new clause at word i ("so", "and then", "and I", "but")."""
     w = norms[i]
+    prev = norms[i - 1] if i > 0 else ""
     nxt = norms[i + 1] if i + 1 < len(norms) else ""
+    if w in {"so", "then"} and prev == "and":
+        return False
     if w == "so":
-        return nxt not in {"that", "much", "many", "far", "on", "to", "it", "the", "a"}
+        return nxt not in {"that", "much", "many", "far", "on", "to", "it", "the", "a", "i'm"}
     if w in {"but", "then", "because"}:
         return True
     if w == "and":
@@ -91,33 +125,47 @@ def _is_clause_start(norms: Sequence[str], i: int) -> bool:
     return False
 
 
-def _clauses(words: Sequence[Word]) -> list[_Clause]:
+def _clauses(words: Sequence[Word]) -> tuple[list[_Clause], _Text]:
     n = len(words)
     raws = [w.text.strip() for w in words]
     norms = [_norm(r) for r in raws]
-    ends = sum(1 for r in raws if _END.search(r) and not _ABBREV.match(r))
-    punctuated = ends >= max(1, n // 45)
-    # cost of a section starting at each word
-    start_cost = [math.inf] * n
+    text = _Text(norms)
+    ends = [bool(_END.search(r)) and not _ABBREV.match(r) for r in raws]
+    punctuated = sum(ends) >= max(1, n // 45)
+    paused = [i + 1 < n and words[i + 1].start - words[i].end >= PAUSE_S for i in range(n)]
+    guess_subjects = not punctuated and sum(paused) < max(1, n // 45)
+    start_cost = [math.inf] * n  # cost of a section starting at each word
     start_cost[0] = 0.0
     labels: dict[int, int] = {}
     for i, raw in enumerate(raws):
         lab = _label_of(raw)
-        if lab is not None and (i == 0 or start_cost[i] == 0.0 or punctuated is False or _END.search(raws[i - 1]) or _SOFT_END.search(raws[i - 1])):
+        if lab is not None and (start_cost[i] == 0.0 or not punctuated):
             labels[i] = lab
             start_cost[i] = 0.0
         if i + 1 >= n:
             continue
-        if (_END.search(raw) and not _ABBREV.match(raw)) or _SOFT_END.search(raw):
+        if ends[i] or _SOFT_END.search(raw):
             start_cost[i + 1] = 0.0
-        elif not punctuated and words[i + 1].start - words[i].end >= PAUSE_S:
+        elif not punctuated and paused[i]:
             start_cost[i + 1] = 0.0
         elif _is_clause_start(norms, i + 1) and (not punctuated or raw.endswith((",", "—", "–", "-"))):
-            start_cost[i + 1] = min(start_cost[i + 1], CLAUSE_COST if not punctuated else MID_SENTENCE_COST)
+            start_cost[i + 1] = CLAUSE_COST if not punctuated else MID_SENTENCE_COST
+        elif guess_subjects and norms[i + 1] in _SUBJECTS and norms[i] not in _BINDS:
+            start_cost[i + 1] = SUBJECT_COST
         elif raw in {"—", "–", "-"} or raw.endswith(("—", "–")):
-            start_cost[i + 1] = min(start_cost[i + 1], MID_SENTENCE_COST)
-    cuts = [i for i in range(n) if start_cost[i] < math.inf]
-    cuts.append(n)
+            start_cost[i + 1] = MID_SENTENCE_COST
+    # An explicit signpost inside a sentence ("... two seconds and my job was to ...").
+    for pat, _sec in cues.SIGNPOSTS_INSIDE:
+        for m in pat.finditer(text.full):
+            i = text.word_at(m.start())
+            while i > 0 and norms[i - 1] in _JOINS:
+                i -= 1
+            # only where a clause can begin: after a join word or a comma/dash
+            if i == text.word_at(m.start()) and not (i > 0 and raws[i - 1].endswith((",", "—", "–"))):
+                continue
+            if 0 < i < n and start_cost[i] > 0.0:
+                start_cost[i] = min(start_cost[i], SIGNPOST_COST)
+    cuts = [i for i in range(n) if start_cost[i] < math.inf] + [n]
     out: list[_Clause] = []
     for a, b in zip(cuts, cuts[1:]):
         pieces = max(1, round((b - a) / MAX_CLAUSE)) if not punctuated else 1
@@ -125,13 +173,13 @@ def _clauses(words: Sequence[Word]) -> list[_Clause]:
         for p in range(pieces):
             s, e = a + round(p * step), a + round((p + 1) * step)
             cost = start_cost[s] if p == 0 else CHUNK_COST
-            out.append(_Clause(s, e, cost, _clean_join(norms[s:e]), labels.get(s)))
-    return out
+            out.append(_Clause(s, e, cost, text.span(s, e), labels.get(s)))
+    return out, text
 
 
 def _cue_scores(text: str) -> list[float]:
     sc = [0.0, 0.0, 0.0, 0.0]
-    for pat, sec, weight, _strong in cues.SIGNPOSTS:
+    for pat, sec, weight, _tier in cues.SIGNPOSTS:
         if pat.search(text):
             sc[sec] += weight
     for pat, weights in cues.CUES:
@@ -203,7 +251,7 @@ def label_words(words: Sequence[Word]) -> list[str]:
     """One of SECTION_NAMES per word, in STAR order (never going back); sections may be empty."""
     if not words:
         return []
-    clauses = _clauses(words)
+    clauses, _ = _clauses(words)
     path = _best_path(clauses, _emissions(clauses, len(words)))
     labels: list[str] = []
     for c, k in zip(clauses, path):
@@ -225,29 +273,31 @@ def order_problems(words: Sequence[Word], labels: Sequence[str]) -> list[Evidenc
     if not words:
         return []
     order = {name: i for i, name in enumerate(SECTION_NAMES)}
+    try:
+        put_at = [order[x] for x in labels]
+    except KeyError as e:
+        raise ValueError(f"unknown section {e.args[0]!r}") from None
+    clauses, text = _clauses(words)
+    # whole sentences (or clauses opened by an explicit signpost inside a sentence)
+    starts = [c.start for c in clauses if c.cost in (0.0, SIGNPOST_COST) or c.label is not None]
+    starts.append(len(words))
     out: list[Evidence] = []
-    clauses = [c for c in _clauses(words) if c.cost == 0.0]
-    # merge mid-sentence clauses back into whole sentences
-    starts = [c.start for c in clauses] + [len(words)]
     for a, b in zip(starts, starts[1:]):
-        raws = [w.text for w in words[a:b]]
-        lab = _label_of(raws[0])
-        text = _clean_join([_norm(r) for r in raws[1:] if lab is not None] if lab is not None else [_norm(r) for r in raws])
-        said = lab
+        said = _label_of(words[a].text)
         if said is None:
-            for pat, sec, _w, strong in cues.SIGNPOSTS:
-                if strong and pat.search(text):
+            sentence = text.span(a, b)
+            for pat, sec, _w, tier in cues.SIGNPOSTS:
+                if (tier == 2 or (tier == 1 and a == 0)) and pat.search(sentence):
                     said = sec
                     break
-        if said is None:
+        put = put_at[a]
+        if said is None or said == put:
             continue
-        put = order[labels[a]]
-        if said == put:
-            continue
-        before = max((order[x] for x in labels[:a]), default=-1)
-        after = min((order[x] for x in labels[b:]), default=4)
-        # out of order: a signpost for an earlier section after a later one began, or one
-        # for a later section ahead of the sections that should precede it.
+        before = max(put_at[:a], default=-1)
+        after = min(put_at[b:], default=4)
+        # A signpost for an earlier section after a later one began, or one for a later
+        # section ahead of sections that should come before it.
         if (said < put and before > said) or (said > put and after < said):
-            out.append(Evidence(" ".join(r.strip() for r in raws), words[a].start, words[b - 1].end))
+            quote = " ".join(w.text.strip() for w in words[a:b])
+            out.append(Evidence(quote, words[a].start, words[b - 1].end))
     return out

@@ -57,12 +57,13 @@ _LEAD = r"^(?:(?:so|and|but|okay|ok|well|now|yeah|right|then|basically|anyway|al
 _SIGNPOSTS: list[tuple[str, int, float, int]] = [
     (r"(?:the|my) (?:situation|context|background|setting|scenario)(?: here)? (?:was|is)\b", S, 8.0, 2),
     (r"(?:to )?(?:give you|set the|for) (?:some )?(?:context|background|scene)\b", S, 5.0, 2),
-    (r"(?:my|the|our) (?:main )?(?:task|role|job|responsibility|goal|mission|objective|challenge|assignment|mandate)s? (?:here |there |then )?(?:was|were|is|became)\b", T, 7.0, 2),
+    (r"(?:my|the|our) (?:main )?(?:task|role|responsibility|assignment)s? (?:here |there |then )?(?:was|were|is|became)\b", T, 7.0, 2),
+    (r"(?:my|the|our) (?:main )?(?:job|goal|mission|objective|challenge|mandate)s? (?:here |there |then )?(?:was|were|is|became)\b", T, 6.0, 0),
     (r"(?:i was (?:tasked|asked|assigned|charged) with|i was responsible for|it was (?:on|up to) me)\b", T, 4.0, 0),
-    (r"(?:what i did|the (?:first )?(?:actions?|steps?) i took|here's what i did|the actions? (?:was|were))\b", A, 8.0, 2),
+    (r"(?:what i did(?! (?:wrong|differently|badly|well|not|right))|the (?:first )?(?:actions?|steps?|things?) i (?:took|did)|here's what i did|the actions? (?:was|were))\b", A, 8.0, 2),
     (r"(?:i decided to|i made the decision to|i started by|i began by|my (?:first )?(?:step|move|approach) was)\b", A, 3.0, 0),
     (r"(?:the|our|my) (?:end )?(?:result|outcome|impact)s? (?:was|were|is|of this|of that|of all)\b", R, 8.0, 2),
-    (r"(?:as a result|in the end|at the end of the day|ultimately|the end result)\b", R, 5.0, 1),
+    (r"(?:as a result(?! of)|in the end|at the end of the day|ultimately|the end result)\b", R, 5.0, 1),
     (r"(?:what i (?:learned|learnt|took away)|the (?:big |main |key )?(?:lesson|takeaway)s?|looking back|in hindsight|in retrospect)\b", R, 6.0, 1),
 ]
 SIGNPOSTS: list[tuple[re.Pattern[str], int, float, int]] = [
@@ -96,9 +97,9 @@ CUES: list[tuple[re.Pattern[str], dict[int, float]]] = [
     (_C(r"\bso that\b|\bwithout\b|\bby the end of\b|\bin time for\b"), {T: 0.3}),
     # --- Action: what I did, in order.
     (_C(_LEAD + r"(?:first(?:ly)?|second(?:ly)?|then|next|afterwards|meanwhile|finally|i started|i began)\b"), {A: 1.5}),
-    (_C(r"\b(?:we|i|they) (?:could|would|will|'d|'ll) (?!do (?:it )?differently)\w+"), {A: 0.6}),
+    (_C(r"\bwe (?:could|would|will|'d|'ll) \w+"), {A: 0.6}),
     (_C(r"\b(?:i|we) (?:decided to|made the decision to|made sure|set up|reached out|sat down|followed up|worked with|worked on|spoke to|talked to|went to|met with|pushed|proposed|suggested|offered|asked (?:him|her|them|if|what|each|for)|explained|presented|negotiated|convinced|arranged|organi[sz]ed|scheduled|booked|paired|escalated|delegated|volunteered|prioriti[sz]ed)\b"), {A: 1.5}),
-    (_C(r"\b(?:i|we) (?:then|also|first|personally|immediately|quickly) \w+"), {A: 1.0}),
+    (_C(r"\b(?:i|we) (?:then|also|first|personally|immediately|quickly) (?!(?:had|was|were|knew|felt|thought|needed|wanted)\b)\w+"), {A: 1.0}),
     (_C(r"\b(?:in order to|to make sure|to ensure|so (?:they|he|she|we|the team|everyone) (?:could|would)|instead of)\b"), {A: 0.7}),
     (_C(r"\b(?:i|we) (?:would|could) (?:not|n't)\b|\bi didn't\b|\bi did not\b|\bi chose\b"), {A: 0.7}),
     # --- Result: outcomes, numbers, recognition, reflection.
@@ -106,7 +107,7 @@ CUES: list[tuple[re.Pattern[str], dict[int, float]]] = [
     (_C(r"\b(?:increased|decreased|reduced|improved|cut|saved|dropped|grew|rose|fell|doubled|halved|tripled|retained|recovered|generated|prevented|avoided|delivered|shipped|launched|completed|released|finished)\b"), {R: 1.0}),
     (_C(r"\b(?:percent|per cent|%|points?|revenue|churn|satisfaction|nps|downtime|uptime|on time|on schedule|ahead of|early|zero|no (?:major |more |further )?(?:incidents?|issues|problems|complaints|bugs|downtime))\b"), {R: 1.0}),
     (_C(_LEAD + r"(?:after|within|by the end of|over the next|in the (?:next|following)) (?:that|" + _AMT + r")\b"), {R: 2.0}),
-    (_C(r"\b(?:as a result|resulted|result|outcome|in the end|ended up|ultimately|eventually|since then|to this day|later (?:used|became|adopted)|was adopted|became|has been|still (?:use|using|running|in use|keep)|now (?:run|runs|use|uses|own|owns))\b"), {R: 1.5}),
+    (_C(r"\b(?:as a result(?! of)|resulted|result|outcome|in the end|ended up|ultimately|eventually|since then|to this day|later (?:used|became|adopted)|was adopted|became|has been|still (?:use|using|running|in use|keep)|now (?:run|runs|use|uses|own|owns))\b"), {R: 1.5}),
     (_C(r"\b(?:thanked|praised|recogni[sz]ed|promoted|credited|cited|called out|named|commended|congratulated|feedback|appreciated|happy|review)\b"), {R: 1.0}),
     (_C(r"\b(?:learned|learnt|lesson|taught me|took away|takeaway|in hindsight|looking back|differently|i now|now i|going forward|ever since|i realised|i realized|i carry|i'd do|i would do)\b"), {R: 2.0}),
     (_C(r"\b(?:success|successful|successfully|worked well|went well|paid off)\b"), {R: 1.0}),
