@@ -1,7 +1,7 @@
 """Word accuracy of STAR segmentation on the dev set and the hold-out set, the fixed-split
 baseline, and speed.
 
-    /work/venv/bin/python bench/star_eval.py [--verbose]
+    /work/venv/bin/python bench/star_eval.py [--verbose] [--loo]
 
 Each answer's four parts are joined with single spaces (no labels, no line breaks), given
 synthetic times (0.4 s per word), segmented, and compared with the gold section word by word.
@@ -90,6 +90,47 @@ def speed(answers: list[dict], repeat: int = 20) -> float:
     return (time.perf_counter() - t0) / repeat * 1000 * 1000 / len(words)
 
 
+def leave_one_out(answers: list[dict]) -> float:
+    """The position prior's three settings (weight, spread, boundary means) were chosen on a
+    small grid on the dev set. Re-run that choice without each answer and score the answer
+    it left out."""
+    import itertools
+
+    from starcoach import star
+
+    grid = list(itertools.product(
+        (0.03, 0.05, 0.09, 0.12), (0.10, 0.13, 0.16),
+        ((0.15, 0.25, 0.80), (0.18, 0.30, 0.78), (0.20, 0.32, 0.76)),
+    ))
+    saved = star.PRIOR_W, star.SPREAD, star.BOUNDS
+    data = [to_words(a) for a in answers]
+    table = []  # per setting: accuracy on each answer
+    for setting in grid:
+        star.PRIOR_W, star.SPREAD, star.BOUNDS = setting
+        table.append([accuracy(label_words(w), g) for w, g in data])
+    star.PRIOR_W, star.SPREAD, star.BOUNDS = saved
+    scores = []
+    for i, a in enumerate(answers):
+        best = max(range(len(grid)), key=lambda s: sum(table[s]) - table[s][i])
+        scores.append(table[best][i])
+        print(f"  {a['id']:<28} left out: chose {grid[best]}  acc {table[best][i]:.3f}")
+    mean = sum(scores) / len(scores)
+    print(f"  {'MEAN (leave-one-out)':<28}             acc {mean:.3f}")
+    return mean
+
+
+def no_punctuation(answer: dict) -> dict:
+    """The same answer as a raw transcript: lower case, no punctuation."""
+    import re
+
+    out = dict(answer)
+    for name in SECTION_NAMES:
+        out[name] = " ".join(
+            t for t in (re.sub(r"[^\w'%$]", "", w.lower()) for w in answer[name].split()) if t
+        )
+    return out
+
+
 def main() -> None:
     verbose = "--verbose" in sys.argv
     dev, hold = load(DEV), load(HOLDOUT)
@@ -97,6 +138,13 @@ def main() -> None:
     evaluate(dev, verbose)
     print(f"hold-out ({HOLDOUT.relative_to(ROOT)}):")
     evaluate(hold, verbose)
+    print("dev, stripped of punctuation and case (no pauses either):")
+    evaluate([no_punctuation(a) for a in dev])
+    print("hold-out, stripped of punctuation and case:")
+    evaluate([no_punctuation(a) for a in hold])
+    if "--loo" in sys.argv:
+        print("dev, leave-one-out choice of the position-prior settings:")
+        leave_one_out(dev)
     print(f"speed: {speed(dev + hold):.1f} ms per 1,000 words")
 
 

@@ -9,8 +9,12 @@ How it works (pure logic, no models):
    and states for S, "I needed to" / "my role" for T, first-person past action verbs for A,
    outcomes, numbers and reflection for R); plus a position prior per word (typical shares
    about 18/12/48/22 %).
+   A section announced outright ("My task was", "Result:") is kept out of the clauses before
+   the announcement.
 3. Pick the best labelling that never goes back in S->T->A->R order with dynamic programming
    over clauses; starting a section in the middle of a sentence costs extra.
+4. If the clauses left at the end for the result read no more like a result than like action,
+   the answer has no result: they stay in the action, and the result is empty.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from starcoach.records import SECTION_NAMES, Evidence, Section, Word, sections_from_labels
 from starcoach import star_cues as cues
@@ -38,11 +44,18 @@ CHUNK_COST = 1.5  # starting a section at a fixed-size chunk cut
 SKIP_COST = 1.5  # leaving a section empty
 LABEL_W = 25.0
 SIGNPOST_COST = 1.0  # starting a section at a signpost inside a sentence
+ANNOUNCE_COST = 2.5  # per clause put in a section before the signpost that announces it
 
 _END = re.compile(r"[.!?]+[\"'”’)\]]*$")
-_ABBREV = re.compile(r"^(?:[a-z]\.){1,3}$|^(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|st|approx|no)\.$", re.I)
+_ABBREV = re.compile(r"^(?:[a-z]\.){1,3}$|^(?:e\.g|i\.e|vs|mr|mrs|ms|dr|st|approx)\.$", re.I)
 _SOFT_END = re.compile(r"[:;][\"'”’)\]]*$")
 _LABEL = re.compile(r"^[\[(]?([A-Za-z]+)(?:[\])]:?|:|\s*[-–—])$")
+_LOOSE_LABEL = re.compile(r"^([A-Za-z]+)[.,]?$")
+# words that show a section name is part of the sentence, not a label ("result was", "task of")
+_NOT_AFTER_LABEL = frozenset(
+    "was is were are of for that and on in to at with from by as or be been has had have "
+    "would will could should can did does do went came seemed looked took".split()
+)
 _WORD_CHARS = re.compile(r"[^\w'%$£€.]+")
 _SUBJECTS = frozenset({"i", "we", "my", "our", "he", "she", "they", "it", "this", "that", "there"})
 # words after which a subject does not start a new sentence ("that I", "when we", "told me")
@@ -52,6 +65,11 @@ _BINDS = frozenset(
     "or but then i we he she they it this there was were is be been had have has did do does "
     "could would should will can may might must all".split()
 )
+_DETERMINERS = frozenset(
+    "the a an my our your his her their its this that these those each every any no one some "
+    "same first last final whole end take took taking takes of as in".split()
+)
+_MODIFIER = re.compile(r"(?:ful|ive|al|ous|ic|ent|ant|ing|ed|ble|est|er|ate)$")  # "successful result"
 _JOINS = frozenset({"and", "so", "then", "but", "um", "uh", "okay", "well", "now"})
 
 
@@ -69,13 +87,17 @@ def _norm(text: str) -> str:
     return _WORD_CHARS.sub(" ", t).strip(" .'")
 
 
-def _label_of(raw: str) -> int | None:
+def _label_of(raw: str, loose: bool = False) -> int | None:
+    """The section a label token names: "Situation:", "[T]", "(A)", "Result -". With loose
+    (at the start of a sentence), also a whole section name ending in "," or "." or bare."""
     raw = raw.strip()
-    m = _LABEL.match(raw)
+    m = _LABEL.match(raw) or (_LOOSE_LABEL.match(raw) if loose else None)
     if not m:
         return None
     word = m.group(1).lower()
     if len(word) == 1 and not raw.startswith(("[", "(")) and not raw.endswith(":"):
+        return None
+    if m.re is _LOOSE_LABEL and len(word) == 1:
         return None
     return cues.LABELS.get(word)
 
@@ -139,11 +161,23 @@ def _clauses(words: Sequence[Word]) -> tuple[list[_Clause], _Text]:
     labels: dict[int, int] = {}
     for i, raw in enumerate(raws):
         lab = _label_of(raw)
+        if lab is None and (start_cost[i] == 0.0 or not punctuated):
+            # a spoken label: "Result. We shipped", "situation we had", not "result was"
+            nxt = norms[i + 1] if i + 1 < n else ""
+            prev = norms[i - 1] if i else ""
+            if nxt and nxt not in _NOT_AFTER_LABEL and (
+                i == 0 or prev in _JOINS or start_cost[i] == 0.0
+                or (not punctuated and nxt in _SUBJECTS and norms[i] in SECTION_NAMES
+                    and prev not in _DETERMINERS and not _MODIFIER.search(prev))
+            ):
+                lab = _label_of(raw, loose=True)
         if lab is not None and (start_cost[i] == 0.0 or not punctuated):
             labels[i] = lab
             start_cost[i] = 0.0
         if i + 1 >= n:
             continue
+        if lab is not None and i in labels:
+            continue  # "Situation:" opens its sentence rather than ending one
         if ends[i] or _SOFT_END.search(raw):
             start_cost[i + 1] = 0.0
         elif not punctuated and paused[i]:
@@ -195,32 +229,60 @@ def _cue_scores(text: str) -> list[float]:
     return sc
 
 
-def _phi(x: float) -> float:
-    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+def _phi(x: np.ndarray) -> np.ndarray:
+    """Standard normal CDF (Abramowitz & Stegun 7.1.26 for erf, error < 2e-7)."""
+    z = np.abs(x) / math.sqrt(2.0)
+    t = 1.0 / (1.0 + 0.3275911 * z)
+    poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t
+    erf = 1.0 - poly * np.exp(-z * z)
+    return 0.5 * (1.0 + np.sign(x) * erf)
 
 
-def _position_prior(n: int) -> list[list[float]]:
-    """Per word, log prior of each section given its relative position."""
-    rows = []
-    for i in range(n):
-        p = (i + 0.5) / n
-        past = [1.0] + [_phi((p - b) / SPREAD) for b in BOUNDS] + [0.0]
-        # P(section k) = P(past boundary k) - P(past boundary k+1)
-        rows.append([math.log(max(1e-4, past[k] - past[k + 1])) for k in range(4)])
-    return rows
+def _position_prior(n: int) -> np.ndarray:
+    """Running sums over words of the log prior of each section given its relative position:
+    row i holds the sums for words [0, i)."""
+    p = (np.arange(n) + 0.5) / n
+    past = [np.ones(n)] + [_phi((p - b) / SPREAD) for b in BOUNDS] + [np.zeros(n)]
+    # P(section k) = P(past boundary k) - P(past boundary k+1)
+    logp = np.log(np.maximum(1e-4, np.stack([past[k] - past[k + 1] for k in range(4)], axis=1)))
+    return np.vstack([np.zeros((1, 4)), np.cumsum(logp, axis=0)])
 
 
 def _emissions(clauses: Sequence[_Clause], n: int) -> list[list[float]]:
-    prior = _position_prior(n)
+    prior = _position_prior(n).tolist()
     em = []
     for c in clauses:
         sc = _cue_scores(c.text)
+        hi, lo = prior[c.end], prior[c.start]
         for k in range(4):
-            sc[k] += PRIOR_W * sum(prior[i][k] for i in range(c.start, c.end))
+            sc[k] += PRIOR_W * (hi[k] - lo[k])
         if c.label is not None:
             sc[c.label] += LABEL_W
         em.append(sc)
+    # A section announced by a label or an explicit signpost starts there: the clauses
+    # between the previous announcement (of an earlier section) and this one are not in it.
+    announced = [_announced(c) for c in clauses]
+    prev = -1
+    for i, k in enumerate(announced):
+        if k is None:
+            continue
+        if k > prev:
+            j = i - 1
+            while j >= 0 and announced[j] is None:
+                em[j][k] -= ANNOUNCE_COST
+                j -= 1
+        prev = k
     return em
+
+
+def _announced(c: _Clause) -> int | None:
+    """The section a clause names outright ("Task:", "[R]", "The result was...")."""
+    if c.label is not None:
+        return c.label
+    for pat, sec, _w, tier in cues.SIGNPOSTS:
+        if tier == 2 and pat.search(c.text):
+            return sec
+    return None
 
 
 def _best_path(clauses: Sequence[_Clause], em: Sequence[Sequence[float]]) -> list[int]:
@@ -253,6 +315,14 @@ def label_words(words: Sequence[Word]) -> list[str]:
         return []
     clauses, _ = _clauses(words)
     path = _best_path(clauses, _emissions(clauses, len(words)))
+    # The position prior always leaves something at the end for the result. If what it left
+    # reads no more like a result than like action, and nothing announced a result, the
+    # candidate gave none: keep those clauses in the action (an empty result is a finding).
+    tail = [c for c, k in zip(clauses, path) if k == 3]
+    if tail and not any(c.label == 3 or _announced(c) == 3 for c in tail):
+        scores = [_cue_scores(c.text) for c in tail]
+        if sum(sc[3] for sc in scores) <= sum(sc[2] for sc in scores):
+            path = [2 if k == 3 else k for k in path]
     labels: list[str] = []
     for c, k in zip(clauses, path):
         labels.extend([SECTION_NAMES[k]] * (c.end - c.start))
@@ -282,22 +352,29 @@ def order_problems(words: Sequence[Word], labels: Sequence[str]) -> list[Evidenc
     starts = [c.start for c in clauses if c.cost in (0.0, SIGNPOST_COST) or c.label is not None]
     starts.append(len(words))
     out: list[Evidence] = []
+    last_label, last_reported = -1, False
     for a, b in zip(starts, starts[1:]):
-        said = _label_of(words[a].text)
+        said = label = _label_of(words[a].text)
         if said is None:
             sentence = text.span(a, b)
             for pat, sec, _w, tier in cues.SIGNPOSTS:
                 if (tier == 2 or (tier == 1 and a == 0)) and pat.search(sentence):
                     said = sec
                     break
-        put = put_at[a]
-        if said is None or said == put:
+        if said is None:
             continue
+        put = put_at[a]
         before = max(put_at[:a], default=-1)
         after = min(put_at[b:], default=4)
-        # A signpost for an earlier section after a later one began, or one for a later
-        # section ahead of sections that should come before it.
-        if (said < put and before > said) or (said > put and after < said):
+        # Labels ("[S]", "Result:") said in the wrong order, even where the labelling obeyed them;
+        # a signpost for an earlier section after a later one began ("The situation was..."
+        # in the action); one for a later section at the very start ("As a result, ...").
+        wrong = said < put and before > said
+        wrong |= said > put and after < said and (a == 0 or label is not None)
+        if label is not None:
+            wrong |= label < last_label and not last_reported
+            last_label, last_reported = label, wrong
+        if wrong:
             quote = " ".join(w.text.strip() for w in words[a:b])
             out.append(Evidence(quote, words[a].start, words[b - 1].end))
     return out

@@ -53,11 +53,13 @@ _AMT = r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple
 # "so/and/but/then/okay/well". (phrase regex, section, weight, tier): tier 2 names the section
 # outright ("the result was"), tier 1 is a discourse marker ("as a result"), tier 0 only hints.
 # order_problems trusts tier 2 anywhere and tier 1 only at the very start of an answer.
+# "the situation was resolved", "my task was done": an outcome, not a signpost
+_NOT_DONE = r"(?! (?:now |then |finally |quickly |completely |fully |much |a lot )?(?:resolved|fixed|solved|sorted|handled|defused|contained|under control|back|over|done|complete|completed|finished|easier|better|calmer|saved|made)\b)"
 _LEAD = r"^(?:(?:so|and|but|okay|ok|well|now|yeah|right|then|basically|anyway|all right) )*"
 _SIGNPOSTS: list[tuple[str, int, float, int]] = [
-    (r"(?:the|my) (?:situation|context|background|setting|scenario)(?: here)? (?:was|is)\b", S, 8.0, 2),
+    (r"(?:the|my) (?:situation|context|background|setting|scenario)(?: here)? (?:was|is)\b" + _NOT_DONE, S, 8.0, 2),
     (r"(?:to )?(?:give you|set the|for) (?:some )?(?:context|background|scene)\b", S, 5.0, 2),
-    (r"(?:my|the|our) (?:main )?(?:task|role|responsibility|assignment)s? (?:here |there |then )?(?:was|were|is|became)\b", T, 7.0, 2),
+    (r"(?:my|the|our) (?:main )?(?:task|role|responsibility|assignment)s? (?:here |there |then )?(?:was|were|is|became)\b" + _NOT_DONE, T, 7.0, 2),
     (r"(?:my|the|our) (?:main )?(?:job|goal|mission|objective|challenge|mandate)s? (?:here |there |then )?(?:was|were|is|became)\b", T, 6.0, 0),
     (r"(?:i was (?:tasked|asked|assigned|charged) with|i was responsible for|it was (?:on|up to) me)\b", T, 4.0, 0),
     (r"(?:what i did(?! (?:wrong|differently|badly|well|not|right))|the (?:first )?(?:actions?|steps?|things?) i (?:took|did)|here's what i did|the actions? (?:was|were))\b", A, 8.0, 2),

@@ -263,6 +263,7 @@ def write_take(
     with soundfile.SoundFile(
         path, "w", samplerate=sample_rate, channels=channels, format="WAV", subtype="PCM_16"
     ) as sf_file:
+        _update_header(sf_file)  # a valid empty WAV from the start
         try:
             while stopped_by is None:
                 try:

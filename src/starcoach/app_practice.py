@@ -1,0 +1,60 @@
+"""`starcoach practice` and `starcoach devices`: wire the real devices to the practice loop."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from starcoach.errors import StarcoachError
+
+
+def _device(value: str | None) -> int | str | None:
+    if value is None:
+        return None
+    return int(value) if value.strip().isdigit() else value
+
+
+def run_practice(*, question_id: str | None, random_question: bool, level: str | None, follow_ups: int,
+                 max_minutes: float | None, silence_s: float | None, device: str | None, speak: bool,
+                 rate: int | None, voice: str | None, inputs: list[Path], model: str | None) -> None:
+    from starcoach.bank import load_bank
+    from starcoach.devices.microphone import SoundDeviceMicrophone
+    from starcoach.devices.speaker import make_speaker
+    from starcoach.devices.transcriber import WhisperTranscriber
+    from starcoach.practice import Practice, PracticeOptions
+    from starcoach.practice_view import QuietView, TerminalView
+    from starcoach.store import SessionStore
+
+    for path in inputs:
+        if not Path(path).is_file():
+            raise StarcoachError(f"no such file: {path}")
+    console = Console()
+    bank = load_bank()
+    opts = PracticeOptions(question_id=question_id, random_question=random_question, level=level,
+                           follow_ups=follow_ups, max_minutes=max_minutes, silence_s=silence_s, inputs=tuple(inputs))
+    if question_id:
+        bank.question(question_id).level(level)  # fail now, before anything is spoken or recorded
+    transcriber = WhisperTranscriber(model)
+    transcriber.load()  # load the model before the question is asked, not while the candidate waits
+    view = TerminalView(console) if console.is_terminal else QuietView(console)
+    speaker = make_speaker(enabled=speak, rate=rate, voice=voice, console_print=view.say)
+    microphone = SoundDeviceMicrophone(_device(device))
+    logging.getLogger("starcoach").debug("practice: %s", opts)
+    Practice(bank, opts, speaker=speaker, microphone=microphone, transcriber=transcriber, store=SessionStore(),
+             view=view).run()
+
+
+def devices_table() -> Table:
+    from starcoach.devices.microphone import list_devices
+
+    table = Table(title="Audio devices", title_justify="left")
+    for col in ("index", "name", "inputs", "outputs", "rate", "default"):
+        table.add_column(col)
+    for d in list_devices():
+        default = ", ".join(x for x, on in (("input", d.get("is_default_input")), ("output", d.get("is_default_output"))) if on)
+        table.add_row(str(d["index"]), d["name"], str(d["max_input_channels"]), str(d["max_output_channels"]),
+                      f"{d['default_samplerate']:.0f}", default)
+    return table

@@ -1,0 +1,175 @@
+"""Speech to timed words: the Transcriber interface and its faster-whisper implementation.
+
+faster-whisper (and CTranslate2 under it) is imported only when a model is first loaded, so
+importing this module costs nothing.
+
+Decoding settings, each measured on this project's 2-core CPU (see bench/TRANSCRIBE.md):
+
+- ``language="en"``: no language detection pass, no drift into another language.
+- ``word_timestamps=True``: starcoach times STAR sections and pauses from the words.
+- ``vad_filter=True`` (Silero VAD): the guard against hallucinated text. Without it, 30 s of
+  digital silence came out as the word "You"; with it, silence and noise give no words.
+- ``condition_on_previous_text=False``: one misheard window cannot feed a repetition loop
+  through the rest of a 5-minute answer. It did not raise WER (gb0: 0.016 against 0.019).
+- beam search (``beam_size=5``, faster-whisper's default): greedy was ~20 % faster but its
+  WER on gb0 was 0.027 against 0.016.
+- never ``initial_prompt`` or ``hotwords``: a prompt made tiny.en drop whole sentences.
+  Fillers ("um", "uh") are kept as Whisper writes them; base keeps more of them than tiny.en.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from starcoach.audio import SAMPLE_RATE
+from starcoach.errors import StarcoachError
+from starcoach.models import BUNDLED, DEFAULT_MODEL, resolve_model
+from starcoach.records import Word
+
+if TYPE_CHECKING:  # pragma: no cover
+    from faster_whisper import WhisperModel
+
+__all__ = ["DECODE_OPTIONS", "DEFAULT_CPU_THREADS", "Transcriber", "WhisperTranscriber"]
+
+#: CTranslate2 threads when the caller does not choose: 1 measured as fast as 2 for int8 on
+#: this 2-core machine (bench/TRANSCRIBE.md) and leaves a core for the rest of the program.
+DEFAULT_CPU_THREADS = 1
+
+#: What every transcription passes to faster-whisper's WhisperModel.transcribe (see above).
+DECODE_OPTIONS: Mapping[str, Any] = MappingProxyType(
+    {
+        "language": "en",
+        "task": "transcribe",
+        "word_timestamps": True,
+        "vad_filter": True,
+        "condition_on_previous_text": False,
+        "beam_size": 5,
+    }
+)
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    """Turns 16 kHz mono float32 samples into words with absolute times in seconds."""
+
+    name: str
+
+    def transcribe(
+        self, audio: np.ndarray, *, on_progress: Callable[[float], None] | None = None
+    ) -> list[Word]:
+        """Words in order; [] when there is no speech.
+
+        `on_progress(seconds_of_audio_done)` is called as the work advances.
+        """
+        ...
+
+
+class WhisperTranscriber:
+    """A Transcriber running Whisper through faster-whisper on the CPU.
+
+    `model` is a bundled name ("base", the default, or "tiny.en"), a CTranslate2 model folder,
+    or another name faster-whisper may fetch where the network allows. The model is loaded on
+    the first `transcribe()` (or `load()`) and kept for later calls.
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        cpu_threads: int | None = None,
+        compute_type: str = "int8",
+    ) -> None:
+        if cpu_threads is not None and cpu_threads < 0:
+            raise StarcoachError(f"cpu threads must be 0 (library default) or more, not {cpu_threads}")
+        self.name = model or DEFAULT_MODEL
+        self.cpu_threads = DEFAULT_CPU_THREADS if cpu_threads is None else cpu_threads
+        self.compute_type = compute_type
+        self._model: WhisperModel | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"WhisperTranscriber({self.name!r}, cpu_threads={self.cpu_threads}, "
+            f"compute_type={self.compute_type!r})"
+        )
+
+    def load(self) -> WhisperModel:
+        """Load the model now (the first transcribe() does it otherwise); returns it."""
+        if self._model is None:
+            location = resolve_model(self.name)
+            from faster_whisper import WhisperModel
+
+            try:
+                self._model = WhisperModel(
+                    location,
+                    device="cpu",
+                    compute_type=self.compute_type,
+                    cpu_threads=self.cpu_threads,
+                )
+            except Exception as e:  # CTranslate2, huggingface_hub and OS errors alike
+                bundled = " and ".join(repr(n) for n in BUNDLED)
+                raise StarcoachError(
+                    f"could not load the Whisper model {self.name!r} ({_one_line(e)}); "
+                    f"the bundled models are {bundled}"
+                ) from None
+        return self._model
+
+    def transcribe(
+        self, audio: np.ndarray, *, on_progress: Callable[[float], None] | None = None
+    ) -> list[Word]:
+        """Transcribe 16 kHz samples (1-D, or frames x channels which are averaged).
+
+        Returns the words in order with times in seconds from the start of `audio`, the
+        leading space faster-whisper puts on each word removed and tokens with no letter or
+        digit dropped. [] when there is no speech. `on_progress` gets the seconds of audio
+        done after each segment, and the full duration at the end.
+        """
+        samples = _as_mono(audio)
+        duration = samples.size / SAMPLE_RATE
+        if samples.size == 0:
+            return []
+        model = self.load()
+        words: list[Word] = []
+        try:
+            segments, _info = model.transcribe(samples, **DECODE_OPTIONS)
+            for segment in segments:  # lazy: decoding happens as we iterate
+                words.extend(_words_of(segment, duration, words[-1].start if words else 0.0))
+                if on_progress is not None:
+                    on_progress(min(max(segment.end, 0.0), duration))
+        except StarcoachError:
+            raise
+        except (RuntimeError, ValueError, MemoryError) as e:
+            raise StarcoachError(f"transcription with {self.name!r} failed: {_one_line(e)}") from None
+        if on_progress is not None:
+            on_progress(duration)
+        return words
+
+
+def _as_mono(audio: np.ndarray) -> np.ndarray:
+    samples = np.asarray(audio, dtype=np.float32)
+    if samples.ndim == 2:
+        samples = samples.mean(axis=1, dtype=np.float32)
+    elif samples.ndim != 1:
+        raise ValueError(f"audio must be 1-D (or frames x channels), not shape {samples.shape}")
+    return np.ascontiguousarray(samples)
+
+
+def _words_of(segment: Any, duration: float, previous_start: float) -> list[Word]:
+    words = []
+    for w in segment.words or ():
+        text = w.word.strip()
+        if not any(ch.isalnum() for ch in text):
+            continue  # a lone "." or "-" is not a word
+        start = min(max(float(w.start), previous_start), duration)
+        end = min(max(float(w.end), start), duration)
+        words.append(Word(text, start, end, float(w.probability)))
+        previous_start = start
+    return words
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text or type(error).__name__

@@ -1,0 +1,186 @@
+"""The practice loop: speak the question -> record -> transcribe (live) -> score -> save, then follow-ups.
+
+Devices are passed in, so tests run the loop with fakes and the CLI with the real ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import select
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starcoach.bank import Bank, FollowUp, Question
+from starcoach.errors import StarcoachError
+from starcoach.live import LiveTranscriber
+from starcoach.records import Transcript, Word
+from starcoach.report import answer_dict, follow_up_dict, follow_up_report, terminal_report
+from starcoach.scoring import score_follow_up, score_transcript
+from starcoach.store import Session, SessionStore
+
+log = logging.getLogger("starcoach")
+
+
+@dataclass(frozen=True)
+class PracticeOptions:
+    question_id: str | None = None
+    random_question: bool = False
+    level: str | None = None
+    follow_ups: int = 1
+    max_minutes: float | None = None  # default: twice the question's upper target, at most 10 minutes
+    silence_s: float | None = 8.0  # stop after this much quiet once the answer has started; None: never
+    inputs: Sequence[Path] = field(default_factory=tuple)  # recordings to use instead of the microphone, in order
+    enter_stops: bool = True  # watch standard input for Enter (only when it is a terminal)
+
+
+@dataclass(frozen=True)
+class TakeResult:
+    transcript: Transcript
+    stopped_by: str
+    report_latency_s: float  # from the stop to the words being ready
+
+
+def choose_question(bank: Bank, opts: PracticeOptions, rng: random.Random) -> Question:
+    if opts.question_id:
+        return bank.question(opts.question_id)
+    candidates = [q for q in bank.questions.values() if opts.level is None or opts.level.strip().lower() in q.levels]
+    if not candidates:
+        raise StarcoachError(f"no question is asked at level {opts.level!r}")
+    return rng.choice(sorted(candidates, key=lambda q: q.id))
+
+
+def choose_follow_ups(question: Question, level: str, n: int, rng: random.Random) -> list[FollowUp]:
+    """Up to n follow-ups suited to the level, in the bank's order (a follow-up builds on the one before)."""
+    suited = [f for f in question.follow_ups if level in f.levels]
+    picked = set(rng.sample(range(len(suited)), min(max(n, 0), len(suited))))
+    return [f for i, f in enumerate(suited) if i in picked]
+
+
+class EnterKey:
+    """Enter pressed on a terminal, polled without threads: a waiting reader thread would steal
+    the next take's Enter."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stdin is not None and sys.stdin.isatty()
+
+    def pressed(self) -> bool:
+        if not self.enabled:
+            return False
+        ready, _, _ = select.select([sys.stdin], [], [], 0)
+        return bool(ready) and sys.stdin.readline() != ""
+
+
+class Practice:
+    def __init__(self, bank: Bank, opts: PracticeOptions, *, speaker, microphone, transcriber, store: SessionStore,
+                 view, rng: random.Random | None = None) -> None:
+        self.bank, self.opts = bank, opts
+        self.speaker, self.microphone, self.transcriber = speaker, microphone, transcriber
+        self.store, self.view = store, view
+        self.rng = rng or random.Random()
+        self.enter = EnterKey(opts.enter_stops)
+
+    # ----------------------------------------------------------------- one take
+
+    def _max_s(self, target_max_s: float) -> float:
+        if self.opts.max_minutes is not None:
+            return self.opts.max_minutes * 60
+        return min(2 * target_max_s, 600.0)
+
+    def _take_from_file(self, source: Path, dest: Path) -> TakeResult:
+        import soundfile
+
+        from starcoach.audio import SAMPLE_RATE, load_audio
+
+        audio = load_audio(source)
+        soundfile.write(dest, audio, SAMPLE_RATE, subtype="PCM_16")
+        started = time.monotonic()
+        words = self.transcriber.transcribe(audio)
+        latency = time.monotonic() - started
+        return TakeResult(Transcript(tuple(words), len(audio) / SAMPLE_RATE, source=str(dest), model=self.transcriber.name),
+                          "input", latency)
+
+    def _take_from_microphone(self, dest: Path, section_targets, total) -> TakeResult:
+        from starcoach.devices.microphone import StopPolicy
+
+        policy = StopPolicy(self._max_s(total[1]), self.opts.silence_s)
+        rate = [getattr(self.microphone, "sample_rate", 16000)]
+        live = LiveTranscriber(self.transcriber.transcribe, rate=rate[0])
+
+        def on_block(status) -> None:
+            rate[0] = status.sample_rate
+            self.view.update(status.elapsed_s, status.level.rms)
+            if self.enter.pressed():
+                policy.request_stop()
+
+        hint = "Enter or Ctrl-C to stop" if self.enter.enabled else "Ctrl-C to stop"
+        if self.opts.silence_s:
+            hint += f"; stops after {self.opts.silence_s:g}s of silence"
+        self.view.start_recording(section_targets, total, hint)
+        try:
+            recording = self.microphone.record(dest, should_stop=policy, on_block=on_block, on_audio=live.feed)
+        finally:
+            self.view.stop_recording()
+        stopped = time.monotonic()
+        words: list[Word] = live.finish()
+        latency = time.monotonic() - stopped
+        log.info("take stopped by %s; words ready %.2fs after the stop (%d chunks)", recording.stopped_by, latency, live.chunks)
+        return TakeResult(Transcript(tuple(words), recording.duration_s, source=str(dest), model=self.transcriber.name),
+                          recording.stopped_by, latency)
+
+    def _take(self, session: Session, index: int, section_targets, total) -> TakeResult:
+        dest = session.audio_path(index)
+        if index < len(self.opts.inputs):
+            result = self._take_from_file(Path(self.opts.inputs[index]), dest)
+        else:
+            result = self._take_from_microphone(dest, section_targets, total)
+        if result.stopped_by == "interrupt":
+            self.view.note("stopped (Ctrl-C): the take is kept and scored")
+        if not result.transcript.words:
+            raise StarcoachError(f"no speech detected in the answer (the recording is kept at {dest}); "
+                                 "check the microphone with `starcoach devices`")
+        return result
+
+    # ----------------------------------------------------------------- the session
+
+    def run(self) -> Session:
+        q = choose_question(self.bank, self.opts, self.rng)
+        level = q.level(self.opts.level)
+        session = self.store.create(question_id=q.id, question_text=q.question, level=level, source="practice")
+        self.view.note(f"{q.title} \u00b7 level {level} \u00b7 session {session.id}")
+        try:
+            self.speaker.say(q.question)
+            session.add_answer({"kind": "main", "audio": session.audio_path(0).name, "result": None})
+            take = self._take(session, 0, q.targets.sections, q.targets.total)
+            scored = score_transcript(take.transcript, q, level, self.bank.rubric)
+            session.set_result(0, answer_dict(scored, question_text=q.question))
+            self.view.show(terminal_report(scored, title=q.title))
+            if take.stopped_by == "interrupt":
+                session.finish("interrupted")
+                return session
+            for i, fu in enumerate(choose_follow_ups(q, level, self.opts.follow_ups, self.rng), start=1):
+                self.speaker.say(fu.text)
+                session.add_answer({"kind": "follow_up", "follow_up": fu.id, "text": fu.text,
+                                    "audio": session.audio_path(i).name, "result": None})
+                lo, hi = fu.target
+                take = self._take(session, i, _follow_up_split(lo, hi), fu.target)
+                scored_fu = score_follow_up(take.transcript, q, fu, level)
+                session.set_result(i, follow_up_dict(scored_fu, text=fu.text))
+                self.view.show(follow_up_report(scored_fu, text=fu.text))
+                if take.stopped_by == "interrupt":
+                    session.finish("interrupted")
+                    return session
+            session.finish("complete")
+        except BaseException:
+            session.finish("interrupted")
+            raise
+        self.view.note(f"saved: {session.path}")
+        return session
+
+
+def _follow_up_split(lo: float, hi: float) -> dict[str, tuple[float, float]]:
+    """A follow-up has no STAR target; the live bar shows its whole window as 'action'."""
+    return {"situation": (0, 0), "task": (0, 0), "action": (lo, hi), "result": (0, 0)}

@@ -1,0 +1,371 @@
+"""Sessions on disk: <data>/sessions/<id>/ holds session.json and answer-0.wav, answer-1.wav, ...
+
+The recorder writes each answer's audio itself while recording (so a take survives a crash), hence the
+folder and audio paths exist before the answers do. session.json is only ever replaced whole and is
+checked when read back: a damaged session is reported, never half-trusted. No device library here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from starcoach.errors import StarcoachError
+
+SCHEMA_VERSION = 1
+HOME_ENV = "STARCOACH_HOME"
+SESSION_FILE = "session.json"
+SOURCES = ("practice", "score")
+STATUSES = ("recording", "complete", "interrupted")
+KINDS = ("main", "follow_up")
+MAX_ID_LEN = 128
+# Starts with a letter or digit: never ".", "..", a hidden name or something that looks like an option.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}")
+_TYPE_NAMES = {str: "a string", list: "a list", dict: "an object", type(None): "null"}
+
+
+def data_dir() -> Path:
+    """starcoach's data folder: $STARCOACH_HOME if set, else the platform's user data folder."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("starcoach"))
+
+
+def sessions_dir() -> Path:
+    return data_dir() / "sessions"
+
+
+def new_session_id(question_id: str, now: datetime | None = None) -> str:
+    """`20261124-143012-disagree-and-commit`: UTC time first, so ids sort in creation order.
+    SessionStore.create adds -2, -3, ... when the id is taken."""
+    when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    slug = re.sub(r"[^a-z0-9]+", "-", question_id.lower()).strip("-")[:60].strip("-") or "session"
+    return f"{when:%Y%m%d-%H%M%S}-{slug}"
+
+
+def _is_safe_name(name: object) -> bool:
+    return isinstance(name, str) and len(name) <= MAX_ID_LEN and ".." not in name and bool(_SAFE_NAME.fullmatch(name))
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 50 else text[:47] + "..."
+
+
+def validate_id(session_id: str) -> str:
+    """The id, if it can only name a folder directly inside the sessions folder; else StarcoachError.
+    Ids come from the command line: this keeps session commands from touching anything outside."""
+    if not _is_safe_name(session_id):
+        raise StarcoachError(f"not a session id: {_shown(session_id)} (letters, digits, '.', '_' and '-', "
+                             f"at most {MAX_ID_LEN})")
+    return session_id
+
+
+def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never half of either."""
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"  # a bad value fails before any file is touched
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable on POSIX; Windows cannot open a folder, and does not need to.
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class _Damaged(Exception):
+    """Why a session.json cannot be trusted; becomes a DamagedSession or a StarcoachError."""
+
+
+def _want(d: dict[str, Any], key: str, types: type | tuple[type, ...], where: str = "") -> Any:
+    name = f"{where}.{key}" if where else key
+    if key not in d:
+        raise _Damaged(f"field {name!r} is missing")
+    value = d[key]
+    if not isinstance(value, types):
+        wanted = " or ".join(_TYPE_NAMES[t] for t in (types if isinstance(types, tuple) else (types,)))
+        raise _Damaged(f"field {name!r} should be {wanted}, not {type(value).__name__}")
+    return value
+
+
+def _check(data: Any, folder_id: str) -> None:
+    if not isinstance(data, dict):
+        raise _Damaged(f"session.json holds a JSON {type(data).__name__}, not an object")
+    version = data.get("schema_version")
+    if type(version) is not int:  # bool is an int to isinstance, not a version
+        raise _Damaged("field 'schema_version' is missing or not a whole number")
+    if version > SCHEMA_VERSION:
+        raise _Damaged(f"made by a newer starcoach (schema_version {version}; this one reads {SCHEMA_VERSION}): "
+                       "upgrade starcoach to open it")
+    if version < 1:
+        raise _Damaged(f"unknown schema_version {version}")
+    for key in ("id", "created", "question", "question_text", "level", "source", "status"):
+        _want(data, key, str)
+    if data["id"] != folder_id:
+        raise _Damaged(f"its id {_shown(data['id'])} does not match its folder")
+    try:
+        datetime.fromisoformat(data["created"])
+    except ValueError:
+        raise _Damaged(f"field 'created' is not a date and time: {_shown(data['created'])}") from None
+    for key, allowed in (("source", SOURCES), ("status", STATUSES)):
+        if data[key] not in allowed:
+            raise _Damaged(f"field {key!r} is {_shown(data[key])}, not one of {', '.join(allowed)}")
+    for i, entry in enumerate(_want(data, "answers", list)):
+        where = f"answers[{i}]"
+        if not isinstance(entry, dict):
+            raise _Damaged(f"{where} should be an object, not {type(entry).__name__}")
+        if _want(entry, "kind", str, where) not in KINDS:
+            raise _Damaged(f"{where}.kind is {_shown(entry['kind'])}, not one of {', '.join(KINDS)}")
+        if entry["kind"] == "follow_up":
+            _want(entry, "follow_up", str, where)
+            _want(entry, "text", str, where)
+        audio = _want(entry, "audio", (str, type(None)), where)
+        if audio is not None and (not _is_safe_name(audio) or audio == SESSION_FILE):
+            # The name is joined to the session folder later: it must not lead anywhere else.
+            raise _Damaged(f"{where}.audio {_shown(audio)} is not a plain file name")
+        _want(entry, "result", (dict, type(None)), where)
+
+
+def _read(path: Path) -> Session:
+    try:
+        text = (path / SESSION_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _Damaged(f"it has no {SESSION_FILE}") from None
+    except UnicodeDecodeError:
+        raise _Damaged(f"{SESSION_FILE} is not UTF-8 text") from None
+    except OSError as e:
+        raise _Damaged(f"cannot read {SESSION_FILE}: {e.strerror or e}") from None
+    if not text.strip():
+        raise _Damaged(f"{SESSION_FILE} is empty")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise _Damaged(f"{SESSION_FILE} is not valid JSON (cut short or edited?): {e}") from None
+    _check(data, path.name)
+    return Session(path, data)
+
+
+def _number(value: Any) -> float | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """One line of the session list. Score, time and verdicts are the main answer's, once scored."""
+
+    id: str
+    created: datetime
+    question: str
+    level: str
+    source: str
+    status: str  # recording (only in the process recording it) | complete | interrupted
+    duration_s: float | None
+    score: int | None
+    verdicts: dict[str, str]  # section -> short / ok / long
+    n_answers: int
+    missing_audio: tuple[int, ...]  # answers whose audio file is gone (listing still works)
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class DamagedSession:
+    """A session folder whose session.json cannot be used, and why."""
+
+    id: str
+    reason: str
+    path: Path
+    status = "damaged"
+
+
+@dataclass(eq=False)
+class Session:
+    """One session folder and its session.json. `data` is what is on disk: the methods change it only
+    by saving, so a failed save leaves both the file and `data` as they were."""
+
+    path: Path
+    data: dict[str, Any]
+    live: bool = False  # made by this process, so "recording" really means recording now
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    @property
+    def status(self) -> str:
+        # Read back later, "recording" means the process stopped before it could finish the session.
+        status = self.data["status"]
+        return "interrupted" if status == "recording" and not self.live else status
+
+    @property
+    def answers(self) -> list[dict[str, Any]]:
+        return self.data["answers"]
+
+    def audio_path(self, index: int, suffix: str = ".wav") -> Path:
+        """Where answer `index`'s audio goes (`suffix` for a copied input such as .m4a)."""
+        if type(index) is not int or index < 0:
+            raise ValueError(f"answer index must be a whole number >= 0, not {index!r}")
+        if not _SUFFIX.fullmatch(suffix):
+            raise ValueError(f"not an audio suffix: {suffix!r}")
+        return self.path / f"answer-{index}{suffix}"
+
+    def audio_file(self, index: int) -> Path | None:
+        """The stored audio of answer `index`, or None for a typed answer (the file may be missing)."""
+        name = self.answers[index]["audio"]
+        return None if name is None else self.path / name
+
+    def add_answer(self, entry: dict[str, Any]) -> int:
+        """Append an answer (kind, follow_up, text; audio defaults to audio_path's name, result to None),
+        save, and return its index."""
+        index = len(self.answers)
+        entry = {"audio": self.audio_path(index).name, "result": None, **entry}
+        self._commit({**self.data, "answers": [*self.answers, entry]})
+        return index
+
+    def set_result(self, index: int, result: dict[str, Any] | None) -> None:
+        if type(index) is not int or not 0 <= index < len(self.answers):
+            raise IndexError(f"session {self.id} has no answer {index!r}")
+        answers = list(self.answers)
+        answers[index] = {**answers[index], "result": result}
+        self._commit({**self.data, "answers": answers})
+
+    def finish(self, status: str = "complete") -> None:
+        if status not in ("complete", "interrupted"):
+            raise ValueError(f"a session finishes complete or interrupted, not {status!r}")
+        self._commit({**self.data, "status": status})
+
+    def save(self) -> None:
+        self._commit(self.data)
+
+    def _commit(self, data: dict[str, Any]) -> None:
+        try:
+            _check(data, self.id)  # never write what load would refuse
+        except _Damaged as e:
+            raise ValueError(f"session {self.id}: refusing to save: {e}") from None
+        try:
+            atomic_write_json(self.path / SESSION_FILE, data)
+        except OSError as e:
+            raise StarcoachError(f"cannot save session {self.id}: {e.strerror or e}") from None
+        self.data = data
+
+    def summary(self) -> SessionSummary:
+        main = next((a for a in self.answers if a["kind"] == "main"), None)
+        result = (main or {}).get("result") or {}
+        sections = result.get("sections")
+        verdicts = {s["name"]: s["verdict"] for s in (sections if isinstance(sections, list) else [])
+                    if isinstance(s, dict) and isinstance(s.get("name"), str) and isinstance(s.get("verdict"), str)}
+        score = _number(result.get("score"))
+        missing = tuple(i for i, a in enumerate(self.answers)
+                        if a["audio"] is not None and not (self.path / a["audio"]).is_file())
+        d = self.data
+        return SessionSummary(self.id, datetime.fromisoformat(d["created"]), d["question"], d["level"], d["source"],
+                              self.status, _number(result.get("duration_s")), None if score is None else round(score),
+                              verdicts, len(self.answers), missing, self.path)
+
+
+def _natural(name: str) -> list[Any]:
+    # So "...-commit-10" sorts after "...-commit-2" (and the first session of a second before both).
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+
+class SessionStore:
+    """The sessions folder: `root` defaults to sessions_dir()."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else sessions_dir()
+
+    def create(self, *, question_id: str, question_text: str, level: str, source: str,
+               now: datetime | None = None) -> Session:
+        """Make the session's folder and write its session.json (status recording)."""
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+        when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+        base = new_session_id(question_id, when)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            path = self._reserve(base)
+        except OSError as e:
+            raise StarcoachError(f"cannot create a session in {self.root}: {e.strerror or e}") from None
+        session = Session(path, {
+            "schema_version": SCHEMA_VERSION, "id": path.name, "created": when.isoformat(), "question": question_id,
+            "question_text": question_text, "level": level, "source": source, "status": "recording", "answers": [],
+        }, live=True)
+        try:
+            session.save()
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)  # leave no folder without a session.json
+            raise
+        return session
+
+    def _reserve(self, base: str) -> Path:
+        # mkdir is the lock: two processes starting in the same second get different folders.
+        n = 1
+        while True:
+            path = self.root / (base if n == 1 else f"{base}-{n}")
+            with contextlib.suppress(FileExistsError):
+                path.mkdir()
+                return path
+            n += 1
+
+    def _folder(self, session_id: str) -> Path:
+        path = self.root / validate_id(session_id)
+        if path.is_symlink() or not path.is_dir():  # a link could lead out of the sessions folder
+            raise StarcoachError(f"no session {session_id!r} in {self.root}")
+        return path
+
+    def load(self, session_id: str) -> Session:
+        path = self._folder(session_id)
+        try:
+            return _read(path)
+        except _Damaged as e:
+            raise StarcoachError(f"session {session_id} is damaged: {e}") from None
+
+    def list(self) -> list[SessionSummary | DamagedSession]:
+        """Every session, newest first; one that cannot be read is a DamagedSession, never an exception."""
+        try:
+            paths = [p for p in self.root.iterdir() if _is_safe_name(p.name) and p.is_dir() and not p.is_symlink()]
+        except FileNotFoundError:
+            return []
+        except OSError as e:
+            raise StarcoachError(f"cannot read {self.root}: {e.strerror or e}") from None
+        out: list[SessionSummary | DamagedSession] = []
+        for path in sorted(paths, key=lambda p: _natural(p.name), reverse=True):
+            try:
+                out.append(_read(path).summary())
+            except _Damaged as e:
+                out.append(DamagedSession(path.name, str(e), path))
+        return out
+
+    def delete(self, session_id: str) -> None:
+        """Remove a session's folder (a damaged one too)."""
+        path = self._folder(session_id)
+        try:
+            shutil.rmtree(path)
+        except OSError as e:
+            raise StarcoachError(f"cannot delete session {session_id}: {e.strerror or e}") from None

@@ -1,0 +1,73 @@
+"""The practice loop with fake devices: question spoken, answer recorded and scored, follow-up, saved."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from rich.console import Console
+
+from starcoach.bank import load_bank
+from starcoach.errors import StarcoachError
+from starcoach.practice import Practice, PracticeOptions, choose_follow_ups
+from starcoach.practice_view import QuietView
+from starcoach.store import SessionStore
+from tests.fakes import FakeMicrophone, FakeSpeaker, ScriptTranscriber, voiced
+from tests.test_bank import write_bank
+from tests.test_cli import ANSWER
+
+FOLLOW_UP_ANSWER = "I would do it again, but I would write the memo a day earlier and ask for a review gate."
+
+
+def make_practice(tmp_path: Path, takes: list[np.ndarray], script: str, **opts) -> tuple[Practice, FakeSpeaker]:
+    bank = load_bank(write_bank(tmp_path / "bank"))
+    speaker = FakeSpeaker()
+    practice = Practice(bank, PracticeOptions(silence_s=2.0, **opts), speaker=speaker, microphone=FakeMicrophone(takes),
+                        transcriber=ScriptTranscriber(script), store=SessionStore(tmp_path / "sessions"),
+                        view=QuietView(Console(file=open(tmp_path / "view.txt", "w"), width=120)),
+                        rng=random.Random(1))
+    return practice, speaker
+
+
+def test_a_session_with_a_follow_up_is_recorded_scored_and_saved(tmp_path: Path) -> None:
+    practice, speaker = make_practice(tmp_path, [voiced(40), voiced(10, 1)], ANSWER + " " + FOLLOW_UP_ANSWER,
+                                      question_id="tiny", follow_ups=1)
+    session = practice.run()
+    assert speaker.said == ["Tell me about a time.", "Would you do it again?"]
+    data = json.loads((session.path / "session.json").read_text())
+    assert data["status"] == "complete" and data["question"] == "tiny" and data["level"] == "em"
+    main, follow = data["answers"]
+    assert main["kind"] == "main" and follow["kind"] == "follow_up" and follow["follow_up"] == "again"
+    result = main["result"]
+    assert [s["name"] for s in result["sections"]] == ["situation", "task", "action", "result"]
+    assert all(s["word_count"] > 0 for s in result["sections"])
+    assert result["words"][0]["text"] == ANSWER.split()[0]
+    assert result["findings"] and 0 <= result["score"] <= 100
+    # The take is on disk in full, and stopped after ~2 s of silence.
+    info = sf.info(session.path / main["audio"])
+    assert 40 <= info.duration <= 44
+    fu = follow["result"]
+    assert fu["findings"][0]["id"] == "no-choice" and fu["findings"][0]["passed"]
+    assert "I would do it again" in " ".join(w["text"] for w in fu["words"])
+
+
+def test_no_speech_is_a_clear_error_and_the_session_is_kept(tmp_path: Path) -> None:
+    practice, _ = make_practice(tmp_path, [np.zeros(16000 * 3, dtype=np.float32)], ANSWER, question_id="tiny",
+                                follow_ups=0, max_minutes=0.05)
+    with pytest.raises(StarcoachError, match="no speech detected"):
+        practice.run()
+    (listed,) = SessionStore(tmp_path / "sessions").list()
+    assert listed.status == "interrupted"
+
+
+def test_follow_ups_are_suited_to_the_level(tmp_path: Path) -> None:
+    bank = load_bank(Path(__file__).resolve().parent.parent / "questions")
+    q = bank.question("disagree-and-commit")
+    for level in q.levels:
+        picked = choose_follow_ups(q, level, 3, random.Random(0))
+        assert len(picked) == min(3, len([f for f in q.follow_ups if level in f.levels]))
+        assert all(level in f.levels for f in picked)
