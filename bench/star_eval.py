@@ -131,6 +131,16 @@ def no_punctuation(answer: dict) -> dict:
     return out
 
 
+def missing_part(answers: list[dict], part: str) -> float:
+    """Share of words labelled `part` when the answer leaves that part out (lower is better)."""
+    shares = []
+    for a in answers:
+        words, _ = to_words(dict(a, **{part: ""}))
+        labels = label_words(words)
+        shares.append(labels.count(part) / len(labels))
+    return sum(shares) / len(shares)
+
+
 def main() -> None:
     verbose = "--verbose" in sys.argv
     dev, hold = load(DEV), load(HOLDOUT)
@@ -142,6 +152,9 @@ def main() -> None:
     evaluate([no_punctuation(a) for a in dev])
     print("hold-out, stripped of punctuation and case:")
     evaluate([no_punctuation(a) for a in hold])
+    for part in SECTION_NAMES:
+        print(f"answers with no {part}: share of words still labelled {part}: "
+              f"dev {missing_part(dev, part):.3f}, hold-out {missing_part(hold, part):.3f}")
     if "--loo" in sys.argv:
         print("dev, leave-one-out choice of the position-prior settings:")
         leave_one_out(dev)

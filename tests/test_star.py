@@ -277,6 +277,26 @@ def test_holdout_file_is_well_formed():
         assert all(a[n].strip() for n in SECTION_NAMES)
 
 
+def test_missing_result_is_not_invented():
+    # Situation, task and action only: the position prior alone would call the last fifth of
+    # the words a result (measured share without the evidence check: 0.14; with it: 0.04).
+    shares = []
+    for a in load(DEV) + load(HOLDOUT):
+        a = dict(a, result="")
+        words, _ = gold_words(a)
+        labels = label_words(words)
+        shares.append(labels.count("result") / len(labels))
+    assert sum(shares) / len(shares) <= 0.07
+    # ... while a real, tiny result is still found
+    words = words_of(
+        "Our team had no on-call rota and incidents were handled by whoever noticed. "
+        "I was asked to set one up. I wrote a runbook, set up a weekly rota and ran two practice drills. "
+        "Since then every incident has been picked up within five minutes."
+    )
+    labels = label_words(words)
+    assert labels[-1] == "result" and labels[[w.text for w in words].index("Since")] == "result"
+
+
 # --- order problems ----------------------------------------------------------------------
 
 

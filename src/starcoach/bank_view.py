@@ -17,8 +17,10 @@ def _mmss(s: float) -> str:
 
 def bank_table(bank: Bank) -> Table:
     table = Table(title=f"Question bank ({bank.folder})", title_justify="left")
-    for col in ("id", "question", "levels", "target", "follow-ups", "mistakes"):
-        table.add_column(col)
+    table.add_column("id", no_wrap=True, style="cyan")
+    table.add_column("question", ratio=1, min_width=24)
+    for col in ("levels", "target", "follow-ups", "mistakes"):
+        table.add_column(col, no_wrap=col != "levels")
     for q in bank.questions.values():
         lo, hi = q.targets.total
         table.add_row(q.id, q.question, ", ".join(q.levels), f"{_mmss(lo)}\u2013{_mmss(hi)}",
