@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import select
 import shlex
 import shutil
 import signal
@@ -184,6 +185,7 @@ def start(base: Path | None = None, *, detach: bool = False, timeout_s: float = 
             )
             rig.pids.append(keep.pid)
         _wait_keepalives(rig, timeout_s)
+        _wait_audio_flows(rig, timeout_s)
     except BaseException:
         stop(rig)
         raise
@@ -218,6 +220,38 @@ def _wait_keepalives(rig: VirtualAudio, timeout_s: float) -> None:
             return
         time.sleep(0.05)
     raise RigError(f"the keep-alive streams did not start:\n{_log_tail(rig)}")
+
+
+def _wait_audio_flows(rig: VirtualAudio, timeout_s: float) -> None:
+    """Return once both monitors deliver audio. For the first ~1.8 s after the keep-alives
+    start, a new recording stream gets nothing at all (measured: bench/PULSE.md); a take
+    started then would silently miss its first second or two."""
+    probes = [
+        subprocess.Popen(
+            ["parec", "--latency-msec=20", "-d", f"{sink}.monitor", "--raw", "--rate=16000",
+             "--channels=1"],
+            env=rig.child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        for sink in (SINK_MIC, SINK_OUT)
+    ]
+    try:
+        deadline = time.monotonic() + timeout_s
+        waiting = {p.stdout.fileno(): p for p in probes}
+        while waiting and time.monotonic() < deadline:
+            ready, _, _ = select.select(list(waiting), [], [], 0.1)
+            for fd in ready:
+                if not os.read(fd, 4096):
+                    raise RigError(f"parec could not record from the rig:\n{_log_tail(rig)}")
+                del waiting[fd]
+        if waiting:
+            raise RigError(f"no audio from the virtual devices after {timeout_s:.0f} s:\n{_log_tail(rig)}")
+    finally:
+        for p in probes:
+            p.kill()
+            p.wait()
+            p.stdout.close()
 
 
 def _alive(pid: int) -> bool:

@@ -164,3 +164,9 @@ def test_score_weights_severity_and_ignores_info() -> None:
 @pytest.mark.parametrize("text", ["", "   "])
 def test_match_text_on_empty_input(text: str) -> None:
     assert MatchText([Word(t, 0, 1) for t in text.split()]).find([r"\w"]) == []
+
+
+def test_patterns_keep_their_case_sensitive_escapes_and_ignore_letter_case() -> None:
+    words = [Word(w, i, i + 0.5) for i, w in enumerate("We shipped 2 releases".split())]
+    assert [e.text for e in MatchText(words).find([r"\bSHIPPED \S+"])] == ["shipped 2"]
+    assert MatchText(words).find([r"\bwe\S"]) == []  # \S stays "not a space"

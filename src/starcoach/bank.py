@@ -247,9 +247,11 @@ class _Node:
 def _patterns(node: _Node) -> tuple[str, ...]:
     out = []
     for item in node.items():
-        pattern = item.text().lower()
+        if not isinstance(item.value, str) or not item.value.strip():
+            raise item.fail("expected a non-empty pattern")
+        pattern = item.value.strip()  # as written: lower-casing would turn \S into \s
         try:
-            re.compile(pattern)
+            re.compile(pattern, re.IGNORECASE)
         except re.error as e:
             raise item.fail(f"not a valid regular expression: {e}") from None
         out.append(pattern)

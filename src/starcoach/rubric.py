@@ -95,7 +95,7 @@ class MatchText:
 
 @lru_cache(maxsize=2048)
 def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+    return re.compile(pattern, re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------- the kinds

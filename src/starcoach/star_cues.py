@@ -46,7 +46,6 @@ _NUM_WORDS = (
 ).split()
 NUMBER = re.compile(r"(?:\d|%|\$|£|€|\b(?:" + "|".join(_NUM_WORDS) + r")\b)")
 
-_DUR = r"(?:minutes?|hours?|days?|weeks?|months?|quarters?|years?)"
 _AMT = r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple of|about|\d+)"
 
 # Signposts: explicit phrases that name a section, at the start of a clause after optional

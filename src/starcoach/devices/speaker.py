@@ -152,11 +152,18 @@ class Pyttsx3Speaker:
             with sd.OutputStream(
                 device=self._output["index"], samplerate=rate, channels=data.shape[1], dtype="float32"
             ) as stream:
+                latency = float(stream.latency)
+                first_write = time.monotonic()
                 for start in range(0, len(data), chunk):
                     stream.write(data[start : start + chunk])
         except sd.PortAudioError as e:
             raise StarcoachError(f"could not play sound on {self._output['name']!r}: {e}") from None
         took = time.monotonic() - started
+        if took >= 0.5 * duration:
+            # Closing the stream can return while the last buffer is still being heard: the
+            # sound ends no earlier than its duration plus the output latency after it began.
+            time.sleep(max(0.0, first_write + duration + latency - time.monotonic()))
+            took = time.monotonic() - started
         if took < 0.5 * duration:
             raise StarcoachError(
                 f"the audio output took {took:.1f} s to play {duration:.1f} s of speech, "
