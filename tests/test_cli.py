@@ -129,3 +129,16 @@ def test_corrupt_and_silent_audio_are_refused_cleanly(tiny_bank: Path, tmp_path:
     sf.write(empty, np.zeros(0, dtype="float32"), 16000)
     result = runner.invoke(app, ["score", str(empty), "-q", "tiny"])
     assert result.exit_code == 1 and "empty.wav" in result.output and "Traceback" not in result.output
+
+
+def test_score_save_stores_a_session(tiny_bank: Path, answer_file: Path) -> None:
+    from starcoach.store import SessionStore
+
+    result = runner.invoke(app, ["score", str(answer_file), "-q", "tiny", "--save", "--json"])
+    assert result.exit_code == 0, result.output
+    (summary,) = SessionStore().list()
+    session = SessionStore().load(summary.id)
+    assert session.data["source"] == "score" and session.status == "complete"
+    (entry,) = session.answers
+    assert entry["audio"] is None and entry["result"]["question"] == "tiny"
+    assert entry["result"]["score"] == json.loads(result.stdout)["score"]

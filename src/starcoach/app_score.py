@@ -76,6 +76,24 @@ def read_transcript(path: Path, *, model: str | None, wpm: float, progress: bool
                                on_progress=lambda s: bar.update(task, completed=s))
 
 
+def save_as_session(result: ScoreResult, source: Path) -> Path:
+    """Store a scored file as a session (with a copy of the recording), like a practice answer."""
+    import shutil
+
+    from starcoach.store import SessionStore
+
+    session = SessionStore().create(question_id=result.question.id, question_text=result.question.question,
+                                    level=result.answer.level, source="score")
+    audio = None
+    if not result.answer.transcript.estimated:
+        dest = session.audio_path(0, suffix=source.suffix.lower() or ".wav")
+        shutil.copyfile(source, dest)
+        audio = dest.name
+    session.add_answer({"kind": "main", "audio": audio, "result": result.as_dict()})
+    session.finish("complete")
+    return session.path
+
+
 def score_file(path: Path, *, question_id: str | None = None, level: str | None = None, model: str | None = None,
                wpm: float = 150.0, progress: bool = False, console: Console | None = None, bank: Bank | None = None) -> ScoreResult:
     path = Path(path)

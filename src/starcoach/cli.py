@@ -78,12 +78,15 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON contract instead of the report.")] = False,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Whisper model: base (default, bundled), tiny.en (bundled, faster), a CTranslate2 folder, or a name.")] = None,
     wpm: Annotated[float, typer.Option(help="Speaking rate used to estimate times for typed text.", min=60, max=300)] = 150.0,
+    save: Annotated[bool, typer.Option("--save", help="Also store it as a session (see `starcoach sessions`).")] = False,
 ) -> None:
     """Score one answer: timed STAR sections against the targets, the rubric's findings, delivery."""
     from starcoach import app_score
 
     result = app_score.score_file(file, question_id=question, level=level, model=model, wpm=wpm,
                                   progress=not as_json and err().is_terminal, console=err())
+    if save:
+        err().print(f"saved as a session: {app_score.save_as_session(result, file)}", style="dim", highlight=False)
     if as_json:
         sys.stdout.write(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
