@@ -15,7 +15,7 @@ answers at PULSE_SERVER. No ~/.asoundrc is needed.
 Use:
     with running_rig() as rig: ...            # context manager; sets PULSE_SERVER in os.environ
     virtual_audio                             # the pytest fixture (session scope)
-    python tests/pulse.py start|env|stop      # from a shell: `eval "$(python tests/pulse.py start)"`
+    python tests/pulse.py start|env|stop      # shell: eval "$(python tests/pulse.py start)"
 """
 
 from __future__ import annotations
@@ -139,7 +139,9 @@ def _missing_tools() -> list[str]:
     return [t for t in ("pulseaudio", "pactl", "pacat", "paplay", "parec") if not shutil.which(t)]
 
 
-def start(base: Path | None = None, *, detach: bool = False, timeout_s: float = 15.0) -> VirtualAudio:
+def start(
+    base: Path | None = None, *, detach: bool = False, timeout_s: float = 15.0
+) -> VirtualAudio:
     """Start the daemon and the keep-alive streams; return when `pactl info` answers.
 
     `detach=True` leaves them running after this process ends (for the shell commands).
@@ -246,7 +248,9 @@ def _wait_audio_flows(rig: VirtualAudio, timeout_s: float) -> None:
                     raise RigError(f"parec could not record from the rig:\n{_log_tail(rig)}")
                 del waiting[fd]
         if waiting:
-            raise RigError(f"no audio from the virtual devices after {timeout_s:.0f} s:\n{_log_tail(rig)}")
+            raise RigError(
+                f"no audio from the virtual devices after {timeout_s:.0f} s:\n{_log_tail(rig)}"
+            )
     finally:
         for p in probes:
             p.kill()

@@ -15,10 +15,10 @@ import wave
 from pathlib import Path
 
 import numpy as np
+import pulse
 import pytest
 import soundfile as sf
 
-from pulse import virtual_audio  # noqa: F401  (a session fixture; shared with conftest's)
 from starcoach.devices import microphone as mic_mod
 from starcoach.devices.microphone import (
     Level,
@@ -31,6 +31,9 @@ from starcoach.devices.microphone import (
     write_take,
 )
 from starcoach.errors import StarcoachError
+
+# The rig's session fixture (conftest.py may import it too: they share one rig).
+virtual_audio = pulse.virtual_audio
 
 RATE = 16000
 BLOCK = 1600  # 0.1 s
@@ -216,7 +219,9 @@ def test_policy_reason_becomes_stopped_by_and_max_length_is_exact(tmp_path):
 def test_enter_works_while_no_audio_arrives(tmp_path):
     policy = StopPolicy(max_s=60)
     threading.Timer(0.1, policy.request_stop).start()
-    rec = write_take(queue.Queue(), tmp_path / "t.wav", sample_rate=RATE, should_stop=policy, poll_s=0.05)
+    rec = write_take(
+        queue.Queue(), tmp_path / "t.wav", sample_rate=RATE, should_stop=policy, poll_s=0.05
+    )
     assert rec.stopped_by == "enter"
     assert rec.duration_s == 0.0
     assert sf.info(tmp_path / "t.wav").frames == 0
@@ -280,6 +285,63 @@ def test_no_microphone_is_a_one_line_error(monkeypatch, tmp_path):
     assert message.startswith("no microphone found")
     assert "starcoach devices" in message and "\n" not in message
     assert not (tmp_path / "t.wav").exists()
+
+
+class _FakeInputStream:
+    """Calls the callback from its own thread, like PortAudio, with 0.1 s tone blocks."""
+
+    def __init__(self, *, device, samplerate, channels, dtype, blocksize, callback):
+        assert dtype == "float32"
+        self.rate, self.blocksize, self.callback = samplerate, blocksize, callback
+        self.running = threading.Event()
+
+    def _run(self):
+        t = np.arange(self.blocksize) / self.rate
+        block = (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)[:, None]
+        while self.running.is_set():
+            self.callback(block, self.blocksize, None, None)
+            time.sleep(0.005)
+
+    def __enter__(self):
+        self.running.set()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.running.clear()
+        self.thread.join()
+
+
+class _Only48kSounddevice:
+    PortAudioError = _FakePortAudioError
+    InputStream = _FakeInputStream
+
+    @staticmethod
+    def query_devices(device=None, kind=None):
+        return {
+            "index": 3, "name": "USB mic", "max_input_channels": 1, "default_samplerate": 48000.0
+        }
+
+    @staticmethod
+    def check_input_settings(*, device, channels, dtype, samplerate):
+        if samplerate != 48000:
+            raise _FakePortAudioError("Invalid sample rate")
+
+
+def test_a_device_that_refuses_16k_records_at_its_own_rate(monkeypatch, tmp_path, caplog):
+    monkeypatch.setattr(mic_mod, "load_sounddevice", lambda: _Only48kSounddevice)
+    audio: list[np.ndarray] = []
+    with caplog.at_level("WARNING", logger="starcoach.microphone"):
+        rec = SoundDeviceMicrophone("USB").record(
+            tmp_path / "t.wav", should_stop=StopPolicy(max_s=1.0), on_audio=audio.append
+        )
+    assert "does not record at 16000 Hz; recording at its own 48000 Hz" in caplog.text
+    assert rec.sample_rate == 48000 and rec.stopped_by == "max_length"
+    assert rec.duration_s == pytest.approx(1.0)
+    info = sf.info(tmp_path / "t.wav")
+    assert info.samplerate == 48000 and info.frames == 48000 and info.subtype == "PCM_16"
+    assert all(len(a) == 4800 for a in audio)
 
 
 # --------------------------------------------------------------------------- real devices

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pulse
 import pytest
 import soundfile as sf
 
-from pulse import virtual_audio  # noqa: F401  (a session fixture; shared with conftest's)
 from starcoach.devices import speaker as speaker_mod
 from starcoach.devices.speaker import (
     ConsoleSpeaker,
@@ -19,6 +19,9 @@ from starcoach.devices.speaker import (
     make_speaker,
 )
 from starcoach.errors import StarcoachError
+
+# The rig's session fixture (conftest.py may import it too: they share one rig).
+virtual_audio = pulse.virtual_audio
 
 QUESTION = "Tell me about a time you had to deliver difficult feedback to a colleague."
 
@@ -70,7 +73,9 @@ def test_a_failing_voice_falls_back_once_with_the_reason():
     speaker.say("two")
     speaker.say("three")
     assert printed[0] == "one"
-    assert printed[1] == "(not speaking the questions: the audio output took 0.0 s to play 3.0 s of speech)"
+    assert printed[1] == (
+        "(not speaking the questions: the audio output took 0.0 s to play 3.0 s of speech)"
+    )
     assert printed[2:] == ["two", "three"]
     assert voice.calls == 1
     assert not speaker.speaking
@@ -139,6 +144,22 @@ def test_synthesize_writes_the_speech(virtual_audio, tmp_path):
     assert np.sqrt(np.mean(np.square(data))) > 0.02
     # a second utterance on the same engine is a new file, not a rewrite of the first
     assert speaker.synthesize("Thank you.", tmp_path / "t.wav") < duration
+
+
+@pytest.mark.audio
+def test_rate_is_applied_every_time(virtual_audio, tmp_path):
+    """espeak runs asynchronously under pyttsx3; a setting made while it is busy used to be lost
+    now and then (the first utterance came out at espeak's default rate, the next one empty)."""
+    durations = {}
+    for rate in (150, 250):
+        speaker = Pyttsx3Speaker(rate=rate)
+        durations[rate] = [
+            speaker.synthesize(QUESTION, tmp_path / f"{rate}-{i}.wav") for i in range(3)
+        ]
+    for rate, seen in durations.items():
+        assert max(seen) - min(seen) < 0.1, (rate, seen)
+    ratio = np.mean(durations[150]) / np.mean(durations[250])
+    assert 1.4 < ratio < 1.9, durations  # 250/150 = 1.67, less the pauses that do not scale
 
 
 @pytest.mark.audio

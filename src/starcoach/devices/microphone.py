@@ -311,7 +311,7 @@ def quiet_stderr() -> Iterator[None]:
 
 
 def load_sounddevice() -> ModuleType:
-    """Import sounddevice (which starts PortAudio), hiding ALSA's noise; StarcoachError if absent."""
+    """Import sounddevice (which starts PortAudio) quietly; StarcoachError if it is absent."""
     try:
         with quiet_stderr():
             import sounddevice
@@ -374,8 +374,10 @@ class SoundDeviceMicrophone:
         try:
             info = sd.query_devices(self.device, "input")
         except (sd.PortAudioError, ValueError) as e:
-            what = "no microphone found" if self.device is None else f"no microphone {self.device!r}"
-            raise StarcoachError(f"{what} ({e}); {_HINT}") from None
+            what = "no microphone found"
+            if self.device is not None:
+                what = f"no microphone {self.device!r}"
+            raise StarcoachError(f"{what} (PortAudio: {e}); {_HINT}") from None
         if info["max_input_channels"] < self.channels:
             raise StarcoachError(
                 f"microphone {info['name']!r} has {info['max_input_channels']} input channels, "
@@ -419,7 +421,9 @@ class SoundDeviceMicrophone:
                 callback=callback,
             )
         except sd.PortAudioError as e:
-            raise StarcoachError(f"could not open microphone {info['name']!r}: {e}; {_HINT}") from None
+            raise StarcoachError(
+                f"could not open microphone {info['name']!r}: {e}; {_HINT}"
+            ) from None
         log.info("recording from %r at %d Hz into %s", info["name"], rate, path)
         with stream:
             return write_take(

@@ -63,6 +63,51 @@ def _synth_timeout_s(text: str) -> float:
     return 5.0 + 0.05 * len(text)
 
 
+def _espeak_is_busy(engine: Any) -> Callable[[], bool] | None:
+    """espeak-ng's "still working" test, when pyttsx3 runs on espeak (it does on Linux)."""
+    if getattr(engine, "driver_name", None) != "espeak":
+        return None
+    try:
+        from pyttsx3.drivers import _espeak
+
+        return lambda: bool(_espeak.IsPlaying())
+    except (ImportError, AttributeError, OSError):
+        return None
+
+
+def _wait_until_idle(engine: Any, timeout_s: float = 2.0) -> None:
+    """Wait until espeak has worked through its queue.
+
+    pyttsx3 starts espeak-ng in its asynchronous mode: settings and text go through espeak's own
+    queue, and every runAndWait() ends by cancelling whatever espeak is still busy with. Started
+    while espeak is busy, runAndWait() drops pending settings (the engine's own initial rate was
+    lost about one time in ten) and the next utterance can come out empty.
+    """
+    is_busy = _espeak_is_busy(engine)
+    if is_busy is None:
+        return
+    deadline = time.monotonic() + timeout_s
+    while is_busy() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def _set_properties(engine: Any, settings: dict[str, Any]) -> None:
+    """Apply voice and rate now, once. Through `engine.setProperty` they would wait for the next
+    runAndWait(), whose closing cancel can drop them; the espeak driver can set them at once."""
+    _wait_until_idle(engine)
+    if not settings:
+        return
+    if _espeak_is_busy(engine) is not None:
+        from pyttsx3.drivers.espeak import EspeakDriver
+
+        for name, value in settings.items():
+            EspeakDriver.setProperty(name, value)
+        _wait_until_idle(engine)
+    else:
+        for name, value in settings.items():
+            engine.setProperty(name, value)
+
+
 class Pyttsx3Speaker:
     """Speaks with pyttsx3 on espeak-ng, played through sounddevice. Does not print.
 
@@ -89,7 +134,7 @@ class Pyttsx3Speaker:
         try:
             self._output = self._sd.query_devices(device, "output")
         except (self._sd.PortAudioError, ValueError) as e:
-            raise NoSpeech(f"no audio output found ({e})") from None
+            raise NoSpeech(f"no audio output device found (PortAudio: {e})") from None
 
     @staticmethod
     def _make_engine(rate: int | None, voice: str | None) -> Any:
@@ -100,6 +145,7 @@ class Pyttsx3Speaker:
                 engine = pyttsx3.init()
         except (ImportError, OSError, RuntimeError) as e:
             raise NoSpeech(f"no text-to-speech engine: {e} (install espeak-ng)") from None
+        settings: dict[str, Any] = {}
         if voice is not None:
             voices = engine.getProperty("voices")
             wanted = voice.lower()
@@ -108,9 +154,11 @@ class Pyttsx3Speaker:
             )
             if match is None:
                 raise StarcoachError(f"unknown voice {voice!r}; e.g. {voices[0].id!r}")
-            engine.setProperty("voice", match)
+            settings["voice"] = match
         if rate is not None:
-            engine.setProperty("rate", int(rate))
+            settings["rate"] = int(rate)
+        with _engine_lock:
+            _set_properties(engine, settings)
         return engine
 
     def synthesize(self, text: str, path: Path) -> float:
@@ -118,6 +166,15 @@ class Pyttsx3Speaker:
         import soundfile
 
         path = Path(path)
+        for attempt in (1, 2):
+            self._synthesize_once(text, path)
+            frames = soundfile.info(str(path)).frames if path.exists() else 0
+            if frames > 0 or not text.strip():
+                return soundfile.info(str(path)).duration
+            log.info("text-to-speech gave an empty file (attempt %d)", attempt)
+        raise StarcoachError("text-to-speech produced no audio")
+
+    def _synthesize_once(self, text: str, path: Path) -> None:
         done = threading.Event()
         errors: list[BaseException] = []
         engine = self._engine
@@ -127,17 +184,18 @@ class Pyttsx3Speaker:
         ]
         try:
             with _engine_lock, contextlib.redirect_stdout(io.StringIO()):
+                _wait_until_idle(engine)
                 engine.save_to_file(text, str(path))
-                engine.runAndWait()
+                engine.runAndWait()  # may return before espeak has finished: wait for the event
                 finished = done.wait(_synth_timeout_s(text))
+                _wait_until_idle(engine)
         finally:
             for token in tokens:
                 engine.disconnect(token)
         if errors:
             raise StarcoachError(f"text-to-speech failed: {errors[0]}")
-        if not finished or not path.exists() or path.stat().st_size == 0:
-            raise StarcoachError("text-to-speech produced no audio")
-        return soundfile.info(str(path)).duration
+        if not finished:
+            raise StarcoachError("text-to-speech did not finish")
 
     def play(self, path: Path) -> float:
         """Play a sound file on the output device; return when it has been played (seconds)."""
@@ -150,7 +208,10 @@ class Pyttsx3Speaker:
         started = time.monotonic()
         try:
             with sd.OutputStream(
-                device=self._output["index"], samplerate=rate, channels=data.shape[1], dtype="float32"
+                device=self._output["index"],
+                samplerate=rate,
+                channels=data.shape[1],
+                dtype="float32",
             ) as stream:
                 latency = float(stream.latency)
                 first_write = time.monotonic()
