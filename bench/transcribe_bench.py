@@ -77,10 +77,37 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps({"load_s": load_s, "peak_rss_mb": peak_mb, "rows": rows}))
 
 
-def run_child(args: argparse.Namespace, model: str, threads: int, files: list[str], settings: bool):
+def child_interleaved(args: argparse.Namespace) -> None:
+    """Both thread counts in one process, runs alternating, so a busy neighbour hits both alike."""
+    from starcoach.audio import load_audio
+    from starcoach.devices.transcriber import WhisperTranscriber
+
+    audio = load_audio(Path(args.audio_dir) / AUDIO[args.files[0]])
+    transcribers = {n: WhisperTranscriber(args.model, cpu_threads=n) for n in args.threads}
+    for transcriber in transcribers.values():
+        transcriber.transcribe(audio[: 5 * 16000])  # load and warm up
+    runs: dict[int, list[float]] = {n: [] for n in transcribers}
+    order = list(transcribers)
+    for i in range(args.interleave):
+        for n in order if i % 2 == 0 else order[::-1]:
+            t = time.perf_counter()
+            transcribers[n].transcribe(audio)
+            runs[n].append(time.perf_counter() - t)
+    print(json.dumps({"audio_s": len(audio) / 16000, "runs": runs}))
+
+
+def run_child(
+    args: argparse.Namespace,
+    model: str,
+    threads: list[int],
+    files: list[str],
+    settings: bool = False,
+    interleave: int = 0,
+):
     command = [
-        sys.executable, __file__, "--child", "--model", model, "--threads", str(threads),
-        "--repeat", str(args.repeat), "--audio-dir", args.audio_dir, "--files", *files,
+        sys.executable, __file__, "--child", "--model", model,
+        "--threads", *map(str, threads), "--repeat", str(args.repeat),
+        "--audio-dir", args.audio_dir, "--files", *files, "--interleave", str(interleave),
     ]  # fmt: skip
     if settings:
         command.append("--settings")
@@ -100,12 +127,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="runs per file; the fastest counts")
     parser.add_argument("--audio-dir", default="/work/shared/audio")
     parser.add_argument("--no-settings", action="store_true", help="skip the settings table")
+    parser.add_argument(
+        "--interleave", type=int, default=3, help="alternating 1-vs-2-thread rounds on gb0 (0: skip)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     parser.add_argument("--settings", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args)
+        child_interleaved(args) if args.interleave else child(args)
         return
 
     # Keep the benchmark's joined base model out of the user's cache unless asked otherwise.
@@ -125,7 +155,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for model in args.models:
         for threads in args.threads:
-            result = run_child(args, model, threads, args.files, settings=False)
+            result = run_child(args, model, [threads], args.files)
             for row in result["rows"]:
                 print(
                     f"| {model} | {threads} | {row['file']} | {row['audio_s']:.1f} | "
@@ -138,12 +168,26 @@ def main() -> None:
         print("\nDecoding settings, base, int8, cpu_threads=1, gb0:\n")
         print("| setting | WER | wall s | RTF |")
         print("|---|---|---|---|")
-        result = run_child(args, "base", 1, ["gb0"], settings=True)
+        result = run_child(args, "base", [1], ["gb0"], settings=True)
         for row in result["rows"]:
             print(
                 f"| {row['setting']} | {_wer(row)} | {row['wall_s']:.1f} | "
                 f"{row['wall_s'] / row['audio_s']:.3f} |"
             )
+    if args.interleave:
+        print(f"\ncpu_threads, int8, gb0, {args.interleave} rounds alternating in one process:\n")
+        print("| model | cpu_threads | runs s | median s | RTF (median) |")
+        print("|---|---|---|---|---|")
+        for model in args.models:
+            result = run_child(args, model, args.threads, ["gb0"], interleave=args.interleave)
+            for threads, runs in result["runs"].items():
+                median = sorted(runs)[len(runs) // 2]
+                shown = ", ".join(f"{r:.1f}" for r in runs)
+                print(
+                    f"| {model} | {threads} | {shown} | {median:.1f} | "
+                    f"{median / result['audio_s']:.3f} |",
+                    flush=True,
+                )
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 
 

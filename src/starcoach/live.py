@@ -114,11 +114,12 @@ class LiveTranscriber:
         self._worker.start()
         self.chunks = 0
 
-    def feed(self, block: np.ndarray) -> None:
+    def feed(self, block: np.ndarray, rate: int | None = None) -> None:
+        """Add a block recorded at `rate` (default: the rate given at construction)."""
         block = np.asarray(block, dtype=np.float32)
         if block.ndim == 2:  # (frames, channels) from the recorder
             block = block.mean(axis=1)
-        block = resample(block, self._rate)
+        block = resample(block, rate or self._rate)
         self._blocks.append(block)
         self._buffered += len(block)
         if self._buffered < self._policy.target_s * SAMPLE_RATE:

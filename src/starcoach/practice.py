@@ -107,11 +107,14 @@ class Practice:
         from starcoach.devices.microphone import StopPolicy
 
         policy = StopPolicy(self._max_s(total[1]), self.opts.silence_s)
-        rate = [getattr(self.microphone, "sample_rate", 16000)]
-        live = LiveTranscriber(self.transcriber.transcribe, rate=rate[0])
+        live = LiveTranscriber(self.transcriber.transcribe)
+        pending: list = []  # the recorder hands over a block's audio just before its status
 
         def on_block(status) -> None:
-            rate[0] = status.sample_rate
+            # The status carries the rate the device really records at (it may refuse 16 kHz).
+            for block in pending:
+                live.feed(block, status.sample_rate)
+            pending.clear()
             self.view.update(status.elapsed_s, status.level.rms)
             if self.enter.pressed():
                 policy.request_stop()
@@ -121,7 +124,7 @@ class Practice:
             hint += f"; stops after {self.opts.silence_s:g}s of silence"
         self.view.start_recording(section_targets, total, hint)
         try:
-            recording = self.microphone.record(dest, should_stop=policy, on_block=on_block, on_audio=live.feed)
+            recording = self.microphone.record(dest, should_stop=policy, on_block=on_block, on_audio=pending.append)
         finally:
             self.view.stop_recording()
         stopped = time.monotonic()
