@@ -16,7 +16,7 @@ def _mmss(s: float) -> str:
 
 
 def bank_table(bank: Bank) -> Table:
-    table = Table(title=f"Question bank ({bank.folder})", title_justify="left")
+    table = Table(title="Question bank", title_justify="left", caption=str(bank.folder), caption_justify="left")
     table.add_column("id", no_wrap=True, style="cyan")
     table.add_column("question", ratio=1, min_width=24)
     for col in ("levels", "target", "follow-ups", "mistakes"):
