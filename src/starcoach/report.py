@@ -110,25 +110,30 @@ def timeline(a: ScoredAnswer, width: int = 60) -> Text:
 
 def section_table(a: ScoredAnswer) -> Table:
     table = Table(title="STAR sections", title_justify="left", expand=False)
-    for col in ("section", "time", "target", "verdict", "share", "target share", "words", "pace"):
-        table.add_column(col, justify="left" if col in ("section", "verdict") else "right")
+    table.add_column("section", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("target", justify="right", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("share (target)", justify="right", no_wrap=True)
+    table.add_column("words", justify="right")
+    table.add_column("wpm", justify="right")
     for st in a.timing.sections:
-        gap = "" if st.verdict == "ok" else f" ({st.gap_s:+.0f}s)"
+        gap = "" if st.verdict == "ok" else f" {st.gap_s:+.0f}s"
+        share_style = VERDICT_STYLE[st.share_verdict]
         table.add_row(
             Text(st.name.capitalize(), style=COLOURS[st.name]),
             clock(st.speaking_s),
             f"{clock(st.target_min_s)}\u2013{clock(st.target_max_s)}",
             Text(st.verdict + gap, style=VERDICT_STYLE[st.verdict]),
-            f"{st.share:.0%}",
-            f"{st.share_min:.0%}\u2013{st.share_max:.0%}",
+            Text.assemble((f"{st.share:.0%}", share_style), f" ({st.share_min:.0%}\u2013{st.share_max:.0%})"),
             str(st.word_count),
-            f"{a.delivery.section_wpm.get(st.name, 0):.0f} wpm",
+            f"{a.delivery.section_wpm.get(st.name, 0):.0f}",
         )
     t = a.timing
-    gap = "" if t.total_verdict == "ok" else f" ({t.total_gap_s:+.0f}s)"
+    gap = "" if t.total_verdict == "ok" else f" {t.total_gap_s:+.0f}s"
     table.add_row(Text("Total", style="bold"), clock(t.total_s), f"{clock(t.total_min_s)}\u2013{clock(t.total_max_s)}",
-                  Text(t.total_verdict + gap, style=VERDICT_STYLE[t.total_verdict]), "", "",
-                  str(len(a.transcript.words)), f"{a.delivery.wpm:.0f} wpm")
+                  Text(t.total_verdict + gap, style=VERDICT_STYLE[t.total_verdict]), "",
+                  str(len(a.transcript.words)), f"{a.delivery.wpm:.0f}")
     return table
 
 
