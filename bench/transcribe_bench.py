@@ -1,12 +1,14 @@
 """Transcription benchmark: WER, speed and memory of the bundled models on real speech.
 
-    /work/venv/bin/python bench/transcribe_bench.py [--repeat 2] [--audio-dir /work/shared/audio]
+    /work/venv/bin/python bench/transcribe_bench.py [--files jfk gb0 hp0] [--repeat 2]
 
 For each model (base, tiny.en) and each CTranslate2 thread count (1, 2), a fresh Python
 process loads the model once and transcribes jfk.flac and gb0.wav with starcoach's
 WhisperTranscriber, `--repeat` times each (the fastest run counts); it reports WER against
-the reference text (`--files hp0` adds the 273 s hp0 reading, which has none), model load time, wall time, real-time factor (wall / audio length) and the
-process's peak RSS. A second table compares decoding settings for base on gb0.
+the reference text (`--files ... hp0` adds the 273 s hp0 reading, which has none), model load
+time, wall time, real-time factor (wall / audio length) and the process's peak RSS.
+A second table compares decoding settings for base on gb0; a third runs 1 and 2 threads
+alternately in one process (`--interleave` rounds), which a busy neighbour hits alike.
 
 Prints markdown tables. The machine is shared: the load average before and after is printed
 so a noisy run can be told apart.
@@ -24,7 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-AUDIO = {"jfk": "jfk.flac", "gb0": "gb0.wav", "hp0": "hp0_henry_f_phillips.ogg"}  # hp0: no reference
+# Reference texts are <name>.txt beside the audio; hp0 has none.
+AUDIO = {"jfk": "jfk.flac", "gb0": "gb0.wav", "hp0": "hp0_henry_f_phillips.ogg"}
 
 # Decoding variants for the settings table: overrides of starcoach's DECODE_OPTIONS.
 SETTINGS = {
@@ -128,7 +131,7 @@ def main() -> None:
     parser.add_argument("--audio-dir", default="/work/shared/audio")
     parser.add_argument("--no-settings", action="store_true", help="skip the settings table")
     parser.add_argument(
-        "--interleave", type=int, default=3, help="alternating 1-vs-2-thread rounds on gb0 (0: skip)"
+        "--interleave", type=int, default=3, help="alternating 1/2-thread rounds on gb0 (0: skip)"
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)

@@ -1,6 +1,7 @@
 """The real Whisper models on real and synthetic speech (slow: about a minute in all).
 
-Each model is loaded once per module. Run only these with `pytest -m model`.
+Each model is loaded once per module; base is joined once per run into the session's
+temporary cache (conftest's `model_cache`). Run only these with `pytest -m model`.
 """
 
 import shutil
@@ -17,11 +18,9 @@ from starcoach.wer import normalize, word_error_rate
 
 pytestmark = pytest.mark.model
 
-AUDIO = Path("/work/shared/audio")
-
-
 def _load(name: str, cache: Path) -> WhisperTranscriber:
-    # Join base into a temporary cache, never the user's real one.
+    # Module-scoped, so conftest's per-test STARCOACH_CACHE is not set yet: set it here, to the
+    # same temporary folder, never the user's real cache.
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("STARCOACH_CACHE", str(cache))
         transcriber = WhisperTranscriber(name)
@@ -30,31 +29,29 @@ def _load(name: str, cache: Path) -> WhisperTranscriber:
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    return _load("base", tmp_path_factory.mktemp("cache"))
+def base(model_cache):
+    return _load("base", model_cache)
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return _load("tiny.en", tmp_path_factory.mktemp("cache"))
+def tiny(model_cache):
+    return _load("tiny.en", model_cache)
 
 
-def _shared(name: str) -> Path:
-    path = AUDIO / name
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
-    return path
+@pytest.fixture(scope="module")
+def audio_dir(shared) -> Path:
+    return shared / "audio"
 
 
-def test_base_on_jfk_is_accurate_with_ordered_times(base):
-    audio = load_audio(_shared("jfk.flac"))
+def test_base_on_jfk_is_accurate_with_ordered_times(base, audio_dir):
+    audio = load_audio(audio_dir / "jfk.flac")
     duration = len(audio) / SAMPLE_RATE
     progress: list[float] = []
 
     words = base.transcribe(audio, on_progress=progress.append)
 
     assert isinstance(base, Transcriber)
-    reference = (AUDIO / "jfk.txt").read_text()
+    reference = (audio_dir / "jfk.txt").read_text()
     assert word_error_rate(reference, join_words(words)) <= 0.10
     assert all(w.text == w.text.strip() and w.text for w in words)
     starts = [w.start for w in words]
@@ -65,27 +62,27 @@ def test_base_on_jfk_is_accurate_with_ordered_times(base):
     assert progress[-1] == pytest.approx(duration)
 
 
-def test_base_on_gb0(base):
-    audio = load_audio(_shared("gb0.wav"))
+def test_base_on_gb0(base, audio_dir):
+    audio = load_audio(audio_dir / "gb0.wav")
     words = base.transcribe(audio)
-    reference = (AUDIO / "gb0.txt").read_text()
+    reference = (audio_dir / "gb0.txt").read_text()
     assert word_error_rate(reference, join_words(words)) <= 0.15
     assert words[-1].end <= len(audio) / SAMPLE_RATE
 
 
-def test_tiny_en_on_jfk(tiny):
-    audio = load_audio(_shared("jfk.flac"))
+def test_tiny_en_on_jfk(tiny, audio_dir):
+    audio = load_audio(audio_dir / "jfk.flac")
     words = tiny.transcribe(audio)
-    reference = (AUDIO / "jfk.txt").read_text()
+    reference = (audio_dir / "jfk.txt").read_text()
     assert word_error_rate(reference, join_words(words)) <= 0.2
 
 
-def test_times_are_absolute_across_a_long_pause(base):
+def test_times_are_absolute_across_a_long_pause(base, audio_dir):
     # jfk, 10 s of silence, the start of gb0: the VAD cuts the silence out, the words must
     # keep their places. (Not jfk twice: a 30 s window repeating itself trips the compression
     # ratio check and costs five temperature fallbacks.)
-    jfk = load_audio(_shared("jfk.flac"))
-    gb0 = load_audio(_shared("gb0.wav"))[: 8 * SAMPLE_RATE]
+    jfk = load_audio(audio_dir / "jfk.flac")
+    gb0 = load_audio(audio_dir / "gb0.wav")[: 8 * SAMPLE_RATE]
     audio = np.concatenate([jfk, np.zeros(10 * SAMPLE_RATE, np.float32), gb0])
     words = base.transcribe(audio)
     first = [w for w in words if w.start < 11.0]

@@ -28,7 +28,8 @@ def test_normalize_splits_hyphens_and_drops_quotes():
 
 
 def test_identical_texts_have_no_errors():
-    assert word_error_rate("Ask not what your country can do.", "ask not what your country can do") == 0.0
+    reference = "Ask not what your country can do."
+    assert word_error_rate(reference, "ask not what your country can do") == 0.0
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,9 @@ def load_audio(path: str | os.PathLike) -> np.ndarray:
         raise StarcoachError(f"cannot read audio from {name}: permission denied") from None
     except IndexError:
         # PyAV's container.decode(audio=0) on a file with no audio stream (an image, a video).
-        raise StarcoachError(f"cannot read audio from {name}: the file has no audio stream") from None
+        raise StarcoachError(
+            f"cannot read audio from {name}: the file has no audio stream"
+        ) from None
     except (OSError, ValueError, RuntimeError) as e:
         # av.error.* subclass OSError or ValueError (InvalidDataError is a ValueError).
         raise StarcoachError(

@@ -1,4 +1,4 @@
-"""Word error rate: how far a transcript is from a reference text (pure; for tests and benchmarks)."""
+"""Word error rate: how far a transcript is from a reference text (pure; tests and benchmarks)."""
 
 from __future__ import annotations
 

@@ -3,23 +3,31 @@
 faster-whisper (and CTranslate2 under it) is imported only when a model is first loaded, so
 importing this module costs nothing.
 
-Decoding settings, each measured on this project's 2-core CPU (see bench/TRANSCRIBE.md):
+Decoding settings, each measured on this project's 2-core CPU (bench/TRANSCRIBE.md):
 
 - ``language="en"``: no language detection pass, no drift into another language.
 - ``word_timestamps=True``: starcoach times STAR sections and pauses from the words.
 - ``vad_filter=True`` (Silero VAD): the guard against hallucinated text. Without it, 30 s of
-  digital silence came out as the word "You"; with it, silence and noise give no words.
+  digital silence came out as the word "You"; with it, silence, white noise and mains hum give
+  no words. The VAD cuts silences and faster-whisper maps the times back, so word times stay
+  absolute.
 - ``condition_on_previous_text=False``: one misheard window cannot feed a repetition loop
-  through the rest of a 5-minute answer. It did not raise WER (gb0: 0.016 against 0.019).
-- beam search (``beam_size=5``, faster-whisper's default): greedy was ~20 % faster but its
+  through the rest of a 5-minute answer. It did not raise WER (gb0: 0.016, against 0.019 with
+  conditioning) and was a little faster.
+- beam search (``beam_size=5``, faster-whisper's default): greedy was 10-20 % faster but its
   WER on gb0 was 0.027 against 0.016.
+- left at faster-whisper's defaults: ``no_speech_threshold``, ``log_prob_threshold``,
+  ``compression_ratio_threshold`` (with temperature fallback) and no
+  ``hallucination_silence_threshold``, which changed nothing on gb0 because the VAD has
+  already removed the long silences it looks for. A stricter no-speech cut would cost real
+  words: a real speech segment of hp0 had no_speech_prob 0.71.
 - never ``initial_prompt`` or ``hotwords``: a prompt made tiny.en drop whole sentences.
   Fillers ("um", "uh") are kept as Whisper writes them; base keeps more of them than tiny.en.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -35,8 +43,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["DECODE_OPTIONS", "DEFAULT_CPU_THREADS", "Transcriber", "WhisperTranscriber"]
 
-#: CTranslate2 threads when the caller does not choose: 1 measured as fast as 2 for int8 on
-#: this 2-core machine (bench/TRANSCRIBE.md) and leaves a core for the rest of the program.
+#: CTranslate2 threads when the caller does not choose. On the 2-core target machine, int8,
+#: 1 thread was as fast as or faster than 2 (base on gb0: median 13.9 s against 15.6 s,
+#: tiny.en 7.3 s against 11.4 s, runs alternating), and it leaves a core for the rest of the
+#: program; 2 threads lose badly as soon as anything else runs (bench/TRANSCRIBE.md).
 DEFAULT_CPU_THREADS = 1
 
 #: What every transcription passes to faster-whisper's WhisperModel.transcribe (see above).
@@ -84,7 +94,9 @@ class WhisperTranscriber:
         compute_type: str = "int8",
     ) -> None:
         if cpu_threads is not None and cpu_threads < 0:
-            raise StarcoachError(f"cpu threads must be 0 (library default) or more, not {cpu_threads}")
+            raise StarcoachError(
+                f"cpu threads must be 0 (the library's default) or more, not {cpu_threads}"
+            )
         self.name = model or DEFAULT_MODEL
         self.cpu_threads = DEFAULT_CPU_THREADS if cpu_threads is None else cpu_threads
         self.compute_type = compute_type
@@ -133,19 +145,26 @@ class WhisperTranscriber:
             return []
         model = self.load()
         words: list[Word] = []
-        try:
-            segments, _info = model.transcribe(samples, **DECODE_OPTIONS)
-            for segment in segments:  # lazy: decoding happens as we iterate
-                words.extend(_words_of(segment, duration, words[-1].start if words else 0.0))
-                if on_progress is not None:
-                    on_progress(min(max(segment.end, 0.0), duration))
-        except StarcoachError:
-            raise
-        except (RuntimeError, ValueError, MemoryError) as e:
-            raise StarcoachError(f"transcription with {self.name!r} failed: {_one_line(e)}") from None
+        for segment in self._segments(model, samples):
+            words.extend(_words_of(segment, duration, words[-1].start if words else 0.0))
+            if on_progress is not None:
+                on_progress(min(max(segment.end, 0.0), duration))
         if on_progress is not None:
             on_progress(duration)
         return words
+
+    def _segments(self, model: WhisperModel, samples: np.ndarray) -> Iterator[Any]:
+        """faster-whisper's segments as they are decoded; its failures as StarcoachError.
+
+        (A generator, so an exception raised by the caller's on_progress is not caught here.)
+        """
+        try:
+            segments, _info = model.transcribe(samples, **DECODE_OPTIONS)
+            yield from segments  # lazy: the decoding happens as we iterate
+        except (RuntimeError, ValueError, MemoryError) as e:
+            raise StarcoachError(
+                f"transcription with the Whisper model {self.name!r} failed: {_one_line(e)}"
+            ) from None
 
 
 def _as_mono(audio: np.ndarray) -> np.ndarray:
