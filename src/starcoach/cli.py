@@ -28,6 +28,10 @@ app = typer.Typer(
 questions_app = typer.Typer(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True,
                             help="List the question bank, or show one question.")
 app.add_typer(questions_app, name="questions")
+sessions_app = typer.Typer(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True,
+                           help="List the stored sessions (newest first), or delete one.")
+app.add_typer(sessions_app, name="sessions")
+app.add_typer(sessions_app, name="history", hidden=True)  # the same commands under a second name
 
 def out() -> Console:
     # Made per call, not at import: the terminal (or a test runner) decides the width when it runs.
@@ -151,6 +155,129 @@ def questions_show(
     from starcoach.bank_view import question_view
 
     out().print(question_view(load_bank().question(question_id), answers=answers))
+
+
+@sessions_app.callback()
+@user_errors
+def sessions_list(
+    ctx: typer.Context,
+    question: Annotated[str | None, typer.Option("--question", "-q", help="Only this question's sessions.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """List the sessions, newest first: score, time, each STAR section's verdict, status. Alias: history."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from starcoach import history
+    from starcoach.store import SessionStore
+
+    store = SessionStore()
+    items = history.list_sessions(store, question=question)
+    if as_json:
+        sys.stdout.write(json.dumps([history.session_dict(s) for s in items], indent=2, ensure_ascii=False) + "\n")
+    elif not items:
+        out().print(history.no_sessions_note(question, store.root), highlight=False, soft_wrap=True)
+    else:
+        console = out()
+        console.print(history.sessions_view(items, root=store.root, width=console.width))
+
+
+@sessions_app.command("delete")
+@user_errors
+def sessions_delete(session_id: Annotated[str, typer.Argument(metavar="ID", help="Session id (see `starcoach sessions`).")]) -> None:
+    """Delete a session and its recordings (no question asked)."""
+    from starcoach.history import delete_session
+
+    out().print(f"deleted session {session_id} ({delete_session(session_id)})", highlight=False, soft_wrap=True)
+
+
+@app.command()
+@user_errors
+def replay(
+    session_id: Annotated[str, typer.Argument(metavar="ID", help="Session id (see `starcoach sessions`).")],
+    answer: Annotated[int, typer.Option("--answer", "-a", min=0, help="0 the main answer, 1.. the follow-ups.")] = 0,
+    start: Annotated[str | None, typer.Option("--from", help="Start there: 90, 1:30 or 1:30.5.")] = None,
+    play: Annotated[bool, typer.Option("--play", help="Play the recording and follow it word by word (space pauses, q stops).")] = False,
+    rescore: Annotated[bool, typer.Option("--rescore", help="Score the stored words again with today's bank and show what changed.")] = False,
+    save: Annotated[bool, typer.Option("--save", help="With --rescore: keep the new result in the session.")] = False,
+) -> None:
+    """Replay a stored answer: its transcript with times, STAR sections and findings in place."""
+    from starcoach import replay as replaying
+
+    if save and not rescore:
+        raise StarcoachError("--save keeps a new result: use it with --rescore")
+    from_s = replaying.parse_clock(start) if start is not None else 0.0
+    stored = replaying.load_answer(session_id, answer)
+    if rescore:
+        from starcoach.bank import load_bank
+
+        rescored = replaying.rescore(stored, load_bank())
+        if save:
+            replaying.save_rescore(rescored)
+        out().print(replaying.rescore_view(rescored, saved=save))
+    if play:
+        from starcoach.player import play_answer
+
+        play_answer(stored, from_s=from_s, console=out())
+    elif not rescore:
+        out().print(replaying.transcript_view(stored, from_s=from_s))
+
+
+@app.command()
+@user_errors
+def progress(
+    question: Annotated[str | None, typer.Option("--question", "-q", help="Only this question's sessions.")] = None,
+    metric: Annotated[str | None, typer.Option("--metric", help="One metric as a chart: total, situation, task, action, "
+                                               "result, action_share, fillers, wpm or score.")] = None,
+) -> None:
+    """How time, sections, Action share, fillers, pace and score moved across your sessions."""
+    from starcoach import history
+
+    console = out()
+    history.check_metric(metric)  # before reading any session
+    console.print(history.progress_view(history.progress_points(question=question), metric, width=console.width))
+
+
+@app.command()
+@user_errors
+def report(
+    session_id: Annotated[str, typer.Argument(metavar="ID", help="Session id (see `starcoach sessions`).")],
+    html: Annotated[bool, typer.Option("--html", help="A page to replay the answers in a browser (the default).")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="The same content as Markdown.")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File or folder to write. Default: report.html (or report.md) in the session's folder.")] = None,
+    embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Put the recordings inside the page (default), or link them beside it.")] = True,
+) -> None:
+    """Write a session's report: a self-contained page with the recordings, transcript, findings and charts."""
+    from starcoach.report_html import write_report
+    from starcoach.store import SessionStore
+
+    if html and markdown:
+        raise StarcoachError("choose one of --html and --markdown")
+    path = write_report(SessionStore().load(session_id), fmt="markdown" if markdown else "html", output=output,
+                        embed_audio=embed)
+    out().print(str(path), highlight=False, soft_wrap=True)
+
+
+@app.command("export")
+@user_errors
+def export_cmd(
+    session_id: Annotated[str, typer.Argument(metavar="ID", help="Session id (see `starcoach sessions`).")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Zip file or folder to write. Default: starcoach-ID.zip in the current folder.")] = None,
+) -> None:
+    """Pack a session into one zip to share with a coach: session.json, the recordings and the report page."""
+    from starcoach.archive import export_session
+
+    out().print(str(export_session(session_id, output)), highlight=False, soft_wrap=True)
+
+
+@app.command("import")
+@user_errors
+def import_cmd(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A zip made by `starcoach export`.")],
+) -> None:
+    """Add a session from a zip made by `starcoach export`; every member is checked before anything is written."""
+    from starcoach.archive import import_session
+
+    out().print(f"imported as session {import_session(file)}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:
