@@ -52,9 +52,8 @@ def best_match(transcript: Transcript, questions: list[Question], level: str | N
 
     def fit(item: tuple[ScoredAnswer, Question]) -> tuple[int, int]:
         answer, _ = item
-        own = [f for f in answer.findings if f.category in ("question", "fluency")]
-        return (sum(f.passed for f in own if f.severity != "info") + sum(f.passed for f in own if f.severity == "info"),
-                answer.score.value)
+        own = sum(f.passed for f in answer.findings if f.category in ("question", "fluency"))
+        return own, answer.score.value
 
     return max(scored, key=fit)
 

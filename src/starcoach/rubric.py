@@ -26,7 +26,7 @@ class AnswerContext:
 
     words: tuple[Word, ...]
     sections: tuple[Section, ...]
-    timing: Timing
+    timing: Timing | None  # None for a follow-up answer, which has no STAR sections to time
     delivery: Delivery
     level: str
     targets: Targets

@@ -86,7 +86,7 @@ def score_follow_up(transcript: Transcript, question: Question, follow_up: Follo
     v, gap = verdict(span, *follow_up.target)
     whole = (Section("answer", tuple(words), words[0].start if words else 0.0, words[-1].end if words else 0.0),)
     delivery = measure_delivery(words, whole)
-    ctx = AnswerContext(tuple(words), whole, None, delivery, level, question.targets)  # type: ignore[arg-type]
+    ctx = AnswerContext(tuple(words), whole, None, delivery, level, question.targets)
     findings = tuple(run_checks(follow_up.avoid, ctx))
     return ScoredFollowUp(question.id, follow_up.id, level, transcript, span, follow_up.target, v, gap, delivery, findings)
 
