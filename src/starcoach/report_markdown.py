@@ -1,0 +1,145 @@
+"""The session report as Markdown: the same content as the page (report_page), as text.
+
+Everything from the session is escaped (`_md`): transcripts and findings are user content, and must not
+become emphasis, links, HTML or table cells.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from starcoach.report_data import Answer, clock, date_text, dicts, mapping, number, read_answers, split_findings, string
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+
+
+def _md(text: Any) -> str:
+    """Text that Markdown shows as it is: no emphasis, links, HTML or table cells from user content."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def _md_sentences(words: list[dict[str, Any]]) -> list[tuple[float, str]]:
+    out, current, start = [], [], 0.0
+    for w in words:
+        text = string(w.get("text")).strip()
+        if not text:
+            continue
+        if not current:
+            start = number(w.get("start"))
+        current.append(text)
+        if re.search(r"[.!?…][\"'”’)\]]*$", text):
+            out.append((start, " ".join(current)))
+            current = []
+    if current:
+        out.append((start, " ".join(current)))
+    return out
+
+
+def _md_finding(f: dict[str, Any], *, advice: bool) -> list[str]:
+    lines = [f"- **{_md(string(f.get('severity')))}** {_md(string(f.get('message')))}"]
+    for e in dicts(f.get("evidence")):
+        lines.append(f"  - [{clock(number(e.get('start')))}] \u201c{_md(string(e.get('text')))}\u201d")
+    if advice and string(f.get("advice")):
+        lines.append(f"  - \u2192 {_md(string(f.get('advice')))}")
+    return lines
+
+
+def _md_answer(a: Answer, data: Mapping[str, Any]) -> list[str]:
+    r = a.result
+    lines = [f"## {_md(a.label)}" if a.kind == "main" else f"## {_md(a.label)}: {_md(a.question)}", ""]
+    if a.audio_src:
+        lines += [f"Recording: [{_md(unquote(a.audio_src))}]({a.audio_src})", ""]
+    elif a.estimated:
+        lines += ["Typed answer: times are estimated from the text; there is no recording.", ""]
+    if r is None:
+        return lines + ["Not scored: the session stopped before this answer was.", ""]
+    if a.kind == "main":
+        t = mapping(r.get("total"))
+        lines += [f"**Score {number(r.get('score')):.0f}/100** \u00b7 level {_md(string(r.get('level')))} \u00b7 "
+                  f"{clock(number(t.get('speaking_s')))} against {clock(number(t.get('target_min_s')))}\u2013"
+                  f"{clock(number(t.get('target_max_s')))} ({_md(string(t.get('verdict')))})", ""]
+        breakdown = mapping(r.get("score_breakdown"))
+        if breakdown:
+            lines += [" \u00b7 ".join(f"{_md(c)} {number(mapping(v).get('earned')):.0f}/{number(mapping(v).get('possible')):.0f}"
+                                      for c, v in breakdown.items()), ""]
+        per = mapping(mapping(r.get("delivery")).get("section_wpm"))
+        lines += ["### STAR sections", "", "| section | from | time | target | verdict | share | target share | words | wpm |",
+                  "|---|---:|---:|---:|---|---:|---:|---:|---:|"]
+        for s in dicts(r.get("sections")):
+            gap = number(s.get("gap_s"))
+            verdict = string(s.get("verdict")) + ("" if s.get("verdict") == "ok" or not gap else f" ({gap:+.0f}s)")
+            lines.append(f"| {_md(string(s.get('name')).capitalize())} | {clock(number(s.get('start')))} | {clock(number(s.get('speaking_s')))} | "
+                         f"{clock(number(s.get('target_min_s')))}\u2013{clock(number(s.get('target_max_s')))} | {_md(verdict)} | "
+                         f"{number(s.get('share')):.0%} | {number(s.get('share_min')):.0%}\u2013{number(s.get('share_max')):.0%} | "
+                         f"{int(number(s.get('word_count')))} | {number(per.get(string(s.get('name')))):.0f} |")
+        lines.append(f"| **Total** | | {clock(number(t.get('speaking_s')))} | {clock(number(t.get('target_min_s')))}\u2013"
+                     f"{clock(number(t.get('target_max_s')))} | {_md(string(t.get('verdict')))} | | | {len(a.words)} | "
+                     f"{number(mapping(r.get('delivery')).get('wpm')):.0f} |")
+        lines.append("")
+    else:
+        gap = number(r.get("gap_s"))
+        lines += [f"Time {clock(number(r.get('speaking_s')))} against {clock(number(r.get('target_min_s')))}\u2013"
+                  f"{clock(number(r.get('target_max_s')))}: **{_md(string(r.get('verdict')))}**"
+                  + ("" if r.get("verdict") == "ok" or not gap else f" ({gap:+.0f}s)"), ""]
+    failed, passed, signals = split_findings(dicts(r.get("findings")))
+    lines += [f"### To work on ({len(failed)})", ""]
+    for f in failed:
+        lines += _md_finding(f, advice=True)
+    if not failed:
+        lines.append("Nothing: every check passed.")
+    lines.append("")
+    if passed:
+        lines += [f"### Done well ({len(passed)})", ""] + [f"- \u2713 {_md(string(f.get('message')))}" for f in passed] + [""]
+    if signals:
+        lines += [f"### Fluency signals heard ({len(signals)})", ""]
+        for f in signals:
+            lines.append(f"- \u2605 {_md(string(f.get('message')))}")
+            lines += [f"  - [{clock(number(e.get('start')))}] \u201c{_md(string(e.get('text')))}\u201d" for e in dicts(f.get("evidence"))[:1]]
+        lines.append("")
+    d = mapping(r.get("delivery"))
+    lines += ["### Delivery", "", "| measure | value |", "|---|---:|", f"| pace | {number(d.get('wpm')):.0f} wpm |"]
+    if a.kind == "main":
+        for name, wpm in mapping(d.get("section_wpm")).items():
+            lines.append(f"| pace, {_md(name)} | {number(wpm):.0f} wpm |")
+    lines += [f"| fillers | {number(d.get('fillers_per_min')):.1f}/min ({len(dicts(d.get('fillers')))}) |",
+              f"| hedges | {number(d.get('hedges_per_min')):.1f}/min ({len(dicts(d.get('hedges')))}) |",
+              f"| repeated words | {len(dicts(d.get('repeats')))} |",
+              f"| long pauses | {len(dicts(d.get('long_pauses')))} (longest gap {number(d.get('longest_pause_s')):.1f}s) |", ""]
+    heard = sorted(dicts(d.get("fillers")) + dicts(d.get("hedges")), key=lambda e: number(e.get("start")))
+    if heard:
+        lines += ["Heard: " + ", ".join(f"[{clock(number(e.get('start')))}] \u201c{_md(string(e.get('text')))}\u201d" for e in heard), ""]
+    for p in dicts(d.get("long_pauses")):
+        lines.append(f"- [{clock(number(p.get('start')))}] {number(p.get('duration')):.1f}s pause in {_md(string(p.get('section')) or 'the answer')}, "
+                     f"after \u201c{_md(string(p.get('before')))}\u201d")
+    if dicts(d.get("long_pauses")):
+        lines.append("")
+    lines += ["### Transcript", ""]
+    if a.kind == "main":
+        groups: list[tuple[str, list[dict[str, Any]]]] = []
+        for w in a.words:
+            name = string(w.get("section"))
+            if not groups or groups[-1][0] != name:
+                groups.append((name, []))
+            groups[-1][1].append(w)
+    else:
+        groups = [("", a.words)]
+    for name, ws in groups:
+        if name:
+            lines += [f"**{_md(name.capitalize())}**", ""]
+        lines += [" ".join(f"[{clock(t)}] {_md(s)}" for t, s in _md_sentences(ws)), ""]
+    return lines
+
+
+def render_markdown(data: Mapping[str, Any], audio: Mapping[int, str | None] | None = None) -> str:
+    """The same content as Markdown; `audio` maps an answer's index to a relative path of its recording."""
+    answers = read_answers(data, audio or {})
+    question = string(data.get("question_text")) or string(data.get("question"))
+    lines = [f"# {_md(question)}", "",
+             f"Level {_md(string(data.get('level')))} \u00b7 {_md(date_text(string(data.get('created'))))} \u00b7 session "
+             f"{_md(string(data.get('id')))} \u00b7 times are m:ss from the start of each recording", ""]
+    for a in answers:
+        lines += _md_answer(a, data)
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,310 @@
+"""The session report's HTML, one answer at a time: the head with the score, the timing table, the
+transcript beside the player, the findings, and the delivery charts (report_svg).
+
+Everything from the session is escaped: transcripts and findings are user content. Elements with
+data-seek (and data-end) play that stretch of the recording when clicked (report_assets/report.js).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from starcoach.records import SECTION_NAMES
+from starcoach.report_data import (
+    SECTION_COLOURS,
+    Answer,
+    clock,
+    date_text,
+    dicts,
+    escape,
+    mapping,
+    number,
+    split_findings,
+    string,
+    time_attr,
+)
+from starcoach.report_svg import follow_up_timeline_svg, pace_svg, rates_svg, score_ring, strip_svg, timeline_svg
+
+# Evidence longer than this quotes a whole section (a timing finding): it is linked, not marked word by word.
+MAX_MARKED_WORDS = 30
+
+_VERDICT_WORDS = {"ok": "on target", "short": "short", "long": "long"}
+
+
+# --------------------------------------------------------------------------- the head of an answer
+
+
+def _facts(items: Sequence[tuple[str, str]]) -> str:
+    return '<dl class="facts">' + "".join(f"<div><dt>{escape(k)}</dt><dd>{v}</dd></div>" for k, v in items) + "</dl>"
+
+
+def _verdict(verdict: str, gap: float) -> str:
+    v = verdict if verdict in _VERDICT_WORDS else "ok"
+    sign = "+" if gap > 0 else "\u2212"
+    gap_text = "" if v == "ok" or not gap else f" {sign}{clock(abs(gap))}"
+    return f'<span class="pill v-{v}">{_VERDICT_WORDS[v]}{gap_text}</span>'
+
+
+def _hero(a: Answer, data: Mapping[str, Any]) -> str:
+    r = a.result or {}
+    facts = [("Level", escape(string(r.get("level")) or string(data.get("level")))), ("Date", escape(date_text(string(data.get("created")))))]
+    if a.kind == "main":
+        total = mapping(r.get("total"))
+        facts += [("Duration", escape(clock(number(r.get("duration_s"))))),
+                  ("Speaking", f"{escape(clock(number(total.get('speaking_s'))))} "
+                               f"{_verdict(string(total.get('verdict')), number(total.get('gap_s')))}"),
+                  ("Target", escape(f"{clock(number(total.get('target_min_s')))}\u2013{clock(number(total.get('target_max_s')))}"))]
+    else:
+        facts += [("Speaking", f"{escape(clock(number(r.get('speaking_s'))))} {_verdict(string(r.get('verdict')), number(r.get('gap_s')))}"),
+                  ("Target", escape(f"{clock(number(r.get('target_min_s')))}\u2013{clock(number(r.get('target_max_s')))}"))]
+    note = ""
+    if a.estimated:
+        pace = re.sub(r"^estimated\s*", "", string(r.get("model"))) or "at a steady pace"
+        note = ('<p class="note">Typed answer: the times are <strong>estimated</strong> from the text '
+                f"({escape(pace)}), and there is no recording to play.</p>")
+    side = ""
+    if a.kind == "main" and "score" in r:
+        breakdown = mapping(r.get("score_breakdown"))
+        cats = "".join(f"<li><span>{escape(cat)}</span><span>{number(mapping(v).get('earned')):.0f}/{number(mapping(v).get('possible')):.0f}</span></li>"
+                       for cat, v in breakdown.items())
+        side = f'<div class="hero-side">{score_ring(number(r.get("score")))}<ul class="breakdown">{cats}</ul></div>'
+    elif a.kind == "follow_up":
+        v = string(r.get("verdict"))
+        side = f'<div class="hero-side"><div class="fu-verdict v-{escape(v)}">{escape(_VERDICT_WORDS.get(v, v))}</div><div class="muted small">time against the target</div></div>'
+    heading = "h1" if a.kind == "main" else "h2"
+    return (f'<header class="card hero"><div class="hero-main"><div class="kicker">{escape(a.label)}</div>'
+            f'<{heading}>{escape(a.question)}</{heading}>{_facts(facts)}{note}</div>{side}</header>')
+
+
+def _legend() -> str:
+    return '<ul class="legend">' + "".join(
+        f'<li><span class="swatch s-{n}"></span>{n.capitalize()}</li>' for n in SECTION_NAMES) + \
+        '<li><span class="swatch target"></span>Target length</li><li><span class="swatch pause"></span>Long pause</li></ul>'
+
+
+def _section_table(a: Answer) -> str:
+    r = a.result or {}
+    per = mapping(mapping(r.get("delivery")).get("section_wpm"))
+    rows = []
+    for s in dicts(r.get("sections")):
+        name = string(s.get("name"))
+        rows.append(
+            f'<tr><th scope="row"><span class="swatch s-{escape(name)}"></span>{escape(name.capitalize())}</th>'
+            f'<td class="num"><button type="button" class="link" data-seek="{time_attr(number(s.get("start")))}">{clock(number(s.get("speaking_s")))}</button></td>'
+            f'<td class="num">{clock(number(s.get("target_min_s")))}\u2013{clock(number(s.get("target_max_s")))}</td>'
+            f'<td>{_verdict(string(s.get("verdict")), number(s.get("gap_s")))}</td>'
+            f'<td class="num">{number(s.get("share")):.0%} <span class="muted">of {number(s.get("share_min")):.0%}\u2013{number(s.get("share_max")):.0%}</span></td>'
+            f'<td class="num">{int(number(s.get("word_count")))}</td><td class="num">{number(per.get(name)):.0f}</td></tr>')
+    t = mapping(r.get("total"))
+    rows.append(f'<tr class="total"><th scope="row">Total</th><td class="num">{clock(number(t.get("speaking_s")))}</td>'
+                f'<td class="num">{clock(number(t.get("target_min_s")))}\u2013{clock(number(t.get("target_max_s")))}</td>'
+                f'<td>{_verdict(string(t.get("verdict")), number(t.get("gap_s")))}</td><td></td>'
+                f'<td class="num">{len(a.words)}</td><td class="num">{number(mapping(r.get("delivery")).get("wpm")):.0f}</td></tr>')
+    return ('<table class="sections"><thead><tr><th scope="col">Section</th><th scope="col" class="num">Time</th>'
+            '<th scope="col" class="num">Target</th><th scope="col">Verdict</th><th scope="col" class="num">Share</th>'
+            '<th scope="col" class="num">Words</th><th scope="col" class="num">wpm</th></tr></thead><tbody>'
+            + "".join(rows) + "</tbody></table>")
+
+
+# --------------------------------------------------------------------------- the transcript
+
+
+def _evidence_spans(findings: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    """The evidence of the findings to work on; a timing finding's evidence is a whole section, not a quote."""
+    spans = []
+    for f in findings:
+        if f.get("passed") or f.get("severity") == "info" or f.get("category") == "timing":
+            continue
+        spans.extend((number(e.get("start")), number(e.get("end"))) for e in dicts(f.get("evidence")))
+    return spans
+
+
+def _covered(words: list[dict[str, Any]], spans: list[tuple[float, float]], limit: int | None) -> set[int]:
+    """Indexes of the words inside the spans (a span of more than `limit` words marks none)."""
+    marked: set[int] = set()
+    for s, e in spans:
+        inside = [i for i, w in enumerate(words) if number(w.get("start")) >= s - 0.01 and number(w.get("end")) <= e + 0.01]
+        if limit is None or len(inside) <= limit:
+            marked.update(inside)
+    return marked
+
+
+def _transcript(a: Answer) -> str:
+    words = a.words
+    r = a.result or {}
+    findings = dicts(r.get("findings"))
+    bad = _covered(words, _evidence_spans(findings), MAX_MARKED_WORDS)
+    d = mapping(r.get("delivery"))
+    fh = _covered(words, [(number(e.get("start")), number(e.get("end"))) for e in dicts(d.get("fillers")) + dicts(d.get("hedges"))], None)
+    pause_after: dict[int, dict[str, Any]] = {}
+    for p in dicts(d.get("long_pauses")):
+        ends = [abs(number(w.get("end")) - number(p.get("start"))) for w in words]
+        if ends:
+            pause_after[ends.index(min(ends))] = p
+    if not words:
+        return '<p class="muted">No words were recorded for this answer.</p>'
+    out, current = [], None
+    for i, w in enumerate(words):
+        section = string(w.get("section")) if a.kind == "main" else ""
+        if section != current or i == 0:
+            if current is not None:
+                out.append("</p></div>")
+            current = section
+            if section in SECTION_COLOURS:
+                sec = next((s for s in dicts(r.get("sections")) if s.get("name") == section), {})
+                out.append(f'<div class="block s-{section}"><h4 class="sec-h"><span class="swatch s-{section}"></span>'
+                           f'{section.capitalize()} <button type="button" class="link ts" data-seek="{time_attr(number(sec.get("start"), number(w.get("start"))))}">'
+                           f'{clock(number(sec.get("start"), number(w.get("start"))))}</button></h4><p>')
+            else:
+                out.append('<div class="block"><p>')
+        classes = ["w"]
+        if section in SECTION_COLOURS:
+            classes.append(f"s-{section}")
+        if i in bad:
+            classes.append("ev")
+        if i in fh:
+            classes.append("fh")
+        out.append(f'<span class="{" ".join(classes)}" data-start="{time_attr(number(w.get("start")))}" data-end="{time_attr(number(w.get("end")))}">'
+                   f'{escape(string(w.get("text")))}</span> ')
+        if i in pause_after:
+            p = pause_after[i]
+            at, duration = number(p.get("start")), number(p.get("duration"))
+            out.append(f'<button type="button" class="pause-chip" data-seek="{time_attr(at)}" '
+                       f'title="{duration:.1f} second pause">{duration:.1f}s</button> ')
+    out.append("</p></div>")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- the feedback
+
+
+def _quote_button(e: dict[str, Any]) -> str:
+    s, t = number(e.get("start")), number(e.get("end"))
+    return (f'<button type="button" class="quote" data-seek="{time_attr(s)}" data-end="{time_attr(t)}">'
+            f'<span class="ts">{clock(s)}</span><q>{escape(string(e.get("text")))}</q></button>')
+
+
+def _to_work_on(a: Answer) -> str:
+    failed, _, _ = split_findings(dicts((a.result or {}).get("findings")))
+    out = [f'<h3>To work on <span class="count">{len(failed)}</span></h3>']
+    if not failed:
+        return "".join(out) + '<p class="all-good">Nothing: every check passed.</p>'
+    # Findings that share their advice (one per section, say) make one card with the advice once.
+    groups: list[list[dict[str, Any]]] = []
+    for f in failed:
+        same = next((g for g in groups if string(g[0].get("advice")) == string(f.get("advice")) and g[0].get("severity") == f.get("severity")
+                     and string(f.get("advice"))), None)
+        if same is not None:
+            same.append(f)
+        else:
+            groups.append([f])
+    out.append('<ul class="findings">')
+    for group in groups:
+        sev = string(group[0].get("severity"))
+        where = " \u00b7 ".join(dict.fromkeys(x for f in group for x in (string(f.get("category")), string(f.get("section"))) if x))
+        items = []
+        for f in group:
+            quotes = "".join(_quote_button(e) for e in dicts(f.get("evidence")))
+            items.append(f'<div class="f-item" data-id="{escape(string(f.get("id")))}"><p class="msg">{escape(string(f.get("message")))}</p>'
+                         + (f'<div class="quotes">{quotes}</div>' if quotes else "") + "</div>")
+        out.append(f'<li class="finding sev-{escape(sev)}"><div class="f-head"><span class="sev">{escape(sev)}</span>'
+                   f'<span class="muted small">{escape(where)}</span></div>{"".join(items)}'
+                   f'<p class="advice">{escape(string(group[0].get("advice")))}</p></li>')
+    out.append("</ul>")
+    return "".join(out)
+
+
+_AVOIDED = re.compile(r"^avoids the common mistake:\s*", re.IGNORECASE)
+
+
+def _done_well(a: Answer) -> str:
+    _, passed, signals = split_findings(dicts((a.result or {}).get("findings")))
+    if not passed and not signals:
+        return ""
+    by_category: dict[str, list[dict[str, Any]]] = {}
+    for f in passed:
+        by_category.setdefault(string(f.get("category")) or "other", []).append(f)
+    blocks = []
+    for category, items in by_category.items():
+        if all(_AVOIDED.match(string(f.get("message"))) for f in items):
+            chips = "".join(f'<li data-id="{escape(string(f.get("id")))}">{escape(_AVOIDED.sub("", string(f.get("message"))))}</li>' for f in items)
+            blocks.append(f'<div class="dw-block"><h4>Common mistakes avoided</h4><ul class="chips">{chips}</ul></div>')
+            continue
+        lis = []
+        for f in items:
+            quotes = "".join(_quote_button(e) for e in dicts(f.get("evidence"))[:2])
+            lis.append(f'<li data-id="{escape(string(f.get("id")))}"><span class="tick-mark" aria-hidden="true">\u2713</span><div>'
+                       f'{escape(string(f.get("message")))}' + (f'<div class="quotes">{quotes}</div>' if quotes else "") + "</div></li>")
+        blocks.append(f'<div class="dw-block"><h4>{escape(category.capitalize())}</h4><ul class="done">{"".join(lis)}</ul></div>')
+    if signals:
+        lis = []
+        for f in signals:
+            quotes = "".join(_quote_button(e) for e in dicts(f.get("evidence"))[:1])
+            lis.append(f'<li data-id="{escape(string(f.get("id")))}"><span class="tick-mark star" aria-hidden="true">\u2605</span><div>'
+                       f'{escape(string(f.get("message")))}' + (f'<div class="quotes">{quotes}</div>' if quotes else "") + "</div></li>")
+        blocks.append(f'<div class="dw-block"><h4>Fluency signals heard</h4><ul class="done">{"".join(lis)}</ul></div>')
+    return (f'<section class="card done-well"><h3>Done well <span class="count good">{len(passed) + len(signals)}</span></h3>'
+            f'<div class="dw-grid">{"".join(blocks)}</div></section>')
+
+
+def _delivery(a: Answer) -> str:
+    d = mapping((a.result or {}).get("delivery"))
+    heard = dicts(d.get("fillers")) + dicts(d.get("hedges"))
+    heard.sort(key=lambda e: number(e.get("start")))
+    chips = "".join(_quote_button(e) for e in heard[:12])
+    more = f'<span class="muted small">and {len(heard) - 12} more</span>' if len(heard) > 12 else ""
+    pauses = dicts(d.get("long_pauses"))
+    threshold = number(d.get("long_pause_s"), 1.5)
+    pause_note = (f"{len(pauses)} long pause{'s' if len(pauses) != 1 else ''} ({threshold:g}s or more); "
+                  f"longest gap {number(d.get('longest_pause_s')):.1f}s" if pauses
+                  else f"No pause of {threshold:g}s or more; longest gap {number(d.get('longest_pause_s')):.1f}s")
+    repeats = dicts(d.get("repeats"))
+    rep = (f'<p class="small">Repeated words: {"".join(_quote_button(e) for e in repeats[:8])}</p>' if repeats else "")
+    return (
+        '<section class="card delivery"><h3>Delivery</h3><div class="grid2">'
+        f'<figure><figcaption>Pace <span class="muted">words a minute</span></figcaption>{pace_svg(a)}</figure>'
+        f'<figure><figcaption>Fillers and hedges</figcaption>{rates_svg(a)}'
+        + (f'<div class="quotes heard">{chips}{more}</div>' if chips else '<p class="muted small">None heard.</p>')
+        + "</figure></div>"
+        f'<figure class="wide"><figcaption>Speech and pauses <span class="muted">{escape(pause_note)} \u00b7 click to listen from there</span></figcaption>{strip_svg(a)}</figure>'
+        + rep + "</section>"
+    )
+
+
+# --------------------------------------------------------------------------- one answer
+
+
+def _player(a: Answer) -> str:
+    if a.audio_src:
+        return (f'<div class="player"><audio controls preload="auto" src="{escape(a.audio_src)}"></audio>'
+                '<span class="hint">Click any word to hear it.</span></div>')
+    if a.estimated or a.audio_name is None:
+        return '<div class="player none"><span class="hint">Typed answer: no recording. Times are estimated.</span></div>'
+    return (f'<div class="player none"><span class="hint">The recording ({escape(a.audio_name)}) is not with this page.'
+            "</span></div>")
+
+
+def answer_html(a: Answer, data: Mapping[str, Any]) -> str:
+    """One answer's part of the page: head, timing, transcript with player, feedback, delivery."""
+    if a.result is None:
+        return (f'<section class="answer" id="{a.anchor}"><header class="card hero"><div class="hero-main">'
+                f'<div class="kicker">{escape(a.label)}</div><h2>{escape(a.question)}</h2>'
+                '<p class="note">Not scored: the session stopped before this answer was.</p></div></header></section>')
+    timeline = timeline_svg(a) if a.kind == "main" else follow_up_timeline_svg(a)
+    table = _section_table(a) if a.kind == "main" else ""
+    legend = _legend() if a.kind == "main" else ""
+    return (
+        f'<section class="answer" id="{a.anchor}" data-estimated="{"true" if a.estimated else "false"}">'
+        + _hero(a, data)
+        + f'<section class="card"><h3>Time</h3><div class="scroll-x">{timeline}</div>{legend}'
+        + (f'<div class="scroll-x">{table}</div>' if table else "") + "</section>"
+        + '<div class="columns">'
+        + f'<section class="card listen"><h3>Transcript</h3>{_player(a)}<div class="transcript">{_transcript(a)}</div></section>'
+        + f'<section class="card feedback">{_to_work_on(a)}</section>'
+        + "</div>"
+        + _done_well(a)
+        + _delivery(a)
+        + "</section>"
+    )
