@@ -37,14 +37,24 @@ def run_practice(*, question_id: str | None, random_question: bool, level: str |
                            follow_ups=follow_ups, max_minutes=max_minutes, silence_s=silence_s, inputs=tuple(inputs))
     if question_id:
         bank.question(question_id).level(level)  # fail now, before anything is spoken or recorded
+    microphone = SoundDeviceMicrophone(_device(device))
+    if len(inputs) < 1 + follow_ups:
+        _check_microphone(microphone)  # a missing microphone fails in a moment, not after the model loads
     transcriber = WhisperTranscriber(model)
     transcriber.load()  # load the model before the question is asked, not while the candidate waits
     view = TerminalView(console) if console.is_terminal else QuietView(console)
     speaker = make_speaker(enabled=speak, rate=rate, voice=voice, console_print=view.say)
-    microphone = SoundDeviceMicrophone(_device(device))
     logging.getLogger("starcoach").debug("practice: %s", opts)
     Practice(bank, opts, speaker=speaker, microphone=microphone, transcriber=transcriber, store=SessionStore(),
              view=view).run()
+
+
+def _check_microphone(microphone) -> None:
+    """StarcoachError now (one line, naming the device) when some take needs a microphone that is not there.
+    Uses the recorder's own device check, so the message is the one `record()` would give."""
+    from starcoach.devices.microphone import load_sounddevice
+
+    microphone._open_settings(load_sounddevice())
 
 
 def devices_table() -> Table:
