@@ -39,22 +39,36 @@ def run_practice(*, question_id: str | None, random_question: bool, level: str |
         bank.question(question_id).level(level)  # fail now, before anything is spoken or recorded
     microphone = SoundDeviceMicrophone(_device(device))
     if len(inputs) < 1 + follow_ups:
-        _check_microphone(microphone)  # a missing microphone fails in a moment, not after the model loads
+        microphone.check()  # a missing microphone fails in a moment, not after the model loads
     transcriber = WhisperTranscriber(model)
     transcriber.load()  # load the model before the question is asked, not while the candidate waits
     view = TerminalView(console) if console.is_terminal else QuietView(console)
     speaker = make_speaker(enabled=speak, rate=rate, voice=voice, console_print=view.say)
     logging.getLogger("starcoach").debug("practice: %s", opts)
-    Practice(bank, opts, speaker=speaker, microphone=microphone, transcriber=transcriber, store=SessionStore(),
-             view=view).run()
+    session = Practice(bank, opts, speaker=speaker, microphone=microphone, transcriber=transcriber,
+                       store=SessionStore(), view=view).run()
+    offer_report(session, console)
 
 
-def _check_microphone(microphone) -> None:
-    """StarcoachError now (one line, naming the device) when some take needs a microphone that is not there.
-    Uses the recorder's own device check, so the message is the one `record()` would give."""
-    from starcoach.devices.microphone import load_sounddevice
+def offer_report(session, console: Console) -> None:
+    """At a terminal, offer to open the session's report page; elsewhere, say how to make it."""
+    import sys
 
-    microphone._open_settings(load_sounddevice())
+    if console.is_terminal and sys.stdin is not None and sys.stdin.isatty():
+        from rich.prompt import Confirm
+
+        if Confirm.ask("Open the report page (replay, transcript, charts) in your browser?", default=False,
+                       console=console):
+            import webbrowser
+
+            from starcoach.report_html import write_report
+
+            path = write_report(session, fmt="html")
+            console.print(f"report: {path}", style="dim", highlight=False)
+            webbrowser.open(path.as_uri())
+            return
+    console.print(f"replay: starcoach replay {session.id} --play \u00b7 page: starcoach report {session.id} --html",
+                  style="dim", highlight=False)
 
 
 def devices_table() -> Table:

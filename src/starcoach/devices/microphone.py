@@ -369,6 +369,10 @@ class SoundDeviceMicrophone:
         self.block_s = block_s
         self.speech_rms = speech_rms
 
+    def check(self) -> None:
+        """StarcoachError now, in one line, if this microphone is missing or cannot record."""
+        self._open_settings(load_sounddevice())
+
     def _open_settings(self, sd: ModuleType) -> tuple[dict, int]:
         """The device's info and the rate to record at; StarcoachError when there is no such mic."""
         try:
