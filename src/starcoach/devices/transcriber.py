@@ -184,7 +184,12 @@ def _words_of(segment: Any, duration: float, previous_start: float) -> list[Word
             continue  # a lone "." or "-" is not a word
         start = min(max(float(w.start), previous_start), duration)
         end = min(max(float(w.end), start), duration)
-        words.append(Word(text, start, end, float(w.probability)))
+        if words and not w.word[:1].isspace() and text[:1] in "-'":
+            # Whisper splits "e-commerce" into " e" and "-commerce" (no leading space): one written word.
+            first = words.pop()
+            words.append(Word(first.text + text, first.start, end, min(first.probability, float(w.probability))))
+        else:
+            words.append(Word(text, start, end, float(w.probability)))
         previous_start = start
     return words
 
