@@ -75,6 +75,30 @@ def _main(
 
 @app.command()
 @user_errors
+def practice(
+    question: Annotated[str | None, typer.Option("--question", "-q", help="Question id (see `starcoach questions`).")] = None,
+    random_question: Annotated[bool, typer.Option("--random", help="A random question (the default when --question is not given).")] = False,
+    level: Annotated[str | None, typer.Option("--level", "-l", help="Level: em, director, junior, mid, senior.")] = None,
+    follow_ups: Annotated[int, typer.Option("--follow-ups", "-f", min=0, help="How many follow-up questions after the main answer.")] = 1,
+    max_minutes: Annotated[float | None, typer.Option("--max-minutes", min=0.1, help="Stop recording after this long. Default: twice the target.")] = None,
+    silence: Annotated[float, typer.Option("--silence", min=0, help="Stop after this many seconds of silence once you have started (0: never).")] = 8.0,
+    device: Annotated[str | None, typer.Option("--device", "-d", help="Input device index or name (see `starcoach devices`).")] = None,
+    no_speak: Annotated[bool, typer.Option("--no-speak", help="Print the questions instead of speaking them.")] = False,
+    rate: Annotated[int | None, typer.Option("--rate", help="Speaking rate of the questions, words a minute.")] = None,
+    voice: Annotated[str | None, typer.Option("--voice", help="TTS voice id or name.")] = None,
+    input_file: Annotated[list[Path] | None, typer.Option("--input", "-i", help="Use a recording instead of the microphone; repeat for the follow-ups.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Whisper model: base (default), tiny.en, a folder or a name.")] = None,
+) -> None:
+    """Practise out loud: hear the question, answer, get the report, then the follow-ups. Saved as a session."""
+    from starcoach.app_practice import run_practice
+
+    run_practice(question_id=question, random_question=random_question, level=level, follow_ups=follow_ups,
+                 max_minutes=max_minutes, silence_s=silence or None, device=device, speak=not no_speak, rate=rate,
+                 voice=voice, inputs=input_file or [], model=model)
+
+
+@app.command()
+@user_errors
 def score(
     file: Annotated[Path, typer.Argument(help="A recording (wav, flac, mp3, ogg, m4a, webm ...) or a typed answer (.txt, .md).")],
     question: Annotated[str | None, typer.Option("--question", "-q", help="Question id (see `starcoach questions`). Default: the best match.")] = None,
@@ -97,30 +121,6 @@ def score(
         if result.note:
             err().print(result.note, style="dim")
         out().print(result.render())
-
-
-@app.command()
-@user_errors
-def practice(
-    question: Annotated[str | None, typer.Option("--question", "-q", help="Question id (see `starcoach questions`).")] = None,
-    random_question: Annotated[bool, typer.Option("--random", help="A random question (the default when --question is not given).")] = False,
-    level: Annotated[str | None, typer.Option("--level", "-l", help="Level: em, director, junior, mid, senior.")] = None,
-    follow_ups: Annotated[int, typer.Option("--follow-ups", "-f", min=0, help="How many follow-up questions after the main answer.")] = 1,
-    max_minutes: Annotated[float | None, typer.Option("--max-minutes", min=0.1, help="Stop recording after this long. Default: twice the target.")] = None,
-    silence: Annotated[float, typer.Option("--silence", min=0, help="Stop after this many seconds of silence once you have started (0: never).")] = 8.0,
-    device: Annotated[str | None, typer.Option("--device", "-d", help="Input device index or name (see `starcoach devices`).")] = None,
-    no_speak: Annotated[bool, typer.Option("--no-speak", help="Print the questions instead of speaking them.")] = False,
-    rate: Annotated[int | None, typer.Option("--rate", help="Speaking rate of the questions, words a minute.")] = None,
-    voice: Annotated[str | None, typer.Option("--voice", help="TTS voice id or name.")] = None,
-    input_file: Annotated[list[Path] | None, typer.Option("--input", "-i", help="Use a recording instead of the microphone; repeat for the follow-ups.")] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Whisper model: base (default), tiny.en, a folder or a name.")] = None,
-) -> None:
-    """Practise out loud: hear the question, answer, get the report, then the follow-ups. Saved as a session."""
-    from starcoach.app_practice import run_practice
-
-    run_practice(question_id=question, random_question=random_question, level=level, follow_ups=follow_ups,
-                 max_minutes=max_minutes, silence_s=silence or None, device=device, speak=not no_speak, rate=rate,
-                 voice=voice, inputs=input_file or [], model=model)
 
 
 @app.command()
