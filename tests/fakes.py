@@ -4,6 +4,7 @@ writer, a transcriber that reads words from a script, a speaker that remembers w
 from __future__ import annotations
 
 import queue
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,20 @@ class ScriptTranscriber:
             out.append(Word(self.words.pop(0), t, t + step * 0.9))
             t += step
         return out
+
+
+class TwoPassTranscriber(ScriptTranscriber):
+    """Live chunks get the next words of `script`; a whole-take final pass (run on the final-pass
+    thread) gets the next text of `finals`, spread over the take's loud audio the same way."""
+
+    def __init__(self, script: str, finals: list[str]) -> None:
+        super().__init__(script)
+        self.finals = list(finals)
+
+    def transcribe(self, audio: np.ndarray, *, on_progress=None) -> list[Word]:
+        if threading.current_thread().name.startswith("starcoach-final-pass"):
+            return ScriptTranscriber(self.finals.pop(0)).transcribe(audio)
+        return super().transcribe(audio)
 
 
 class FakeSpeaker:

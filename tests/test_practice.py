@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,18 +17,21 @@ from starcoach.errors import StarcoachError
 from starcoach.practice import Practice, PracticeOptions, choose_follow_ups
 from starcoach.practice_view import QuietView
 from starcoach.store import SessionStore
-from tests.fakes import FakeMicrophone, FakeSpeaker, ScriptTranscriber, voiced
+from starcoach.wer import normalize, word_edits
+from tests.fakes import FakeMicrophone, FakeSpeaker, ScriptTranscriber, TwoPassTranscriber, voiced
 from tests.test_bank import write_bank
 from tests.test_cli import ANSWER
 
 FOLLOW_UP_ANSWER = "I would do it again, but I would write the memo a day earlier and ask for a review gate."
 
 
-def make_practice(tmp_path: Path, takes: list[np.ndarray], script: str, **opts) -> tuple[Practice, FakeSpeaker]:
+def make_practice(tmp_path: Path, takes: list[np.ndarray], script: str, transcriber=None,
+                  **opts) -> tuple[Practice, FakeSpeaker]:
     bank = load_bank(write_bank(tmp_path / "bank"))
     speaker = FakeSpeaker()
+    opts.setdefault("final_pass", False)  # ScriptTranscriber is one script read once: no second reading
     practice = Practice(bank, PracticeOptions(silence_s=2.0, **opts), speaker=speaker, microphone=FakeMicrophone(takes),
-                        transcriber=ScriptTranscriber(script), store=SessionStore(tmp_path / "sessions"),
+                        transcriber=transcriber or ScriptTranscriber(script), store=SessionStore(tmp_path / "sessions"),
                         view=QuietView(Console(file=open(tmp_path / "view.txt", "w"), width=120)),
                         rng=random.Random(1))
     return practice, speaker
@@ -71,3 +75,36 @@ def test_follow_ups_are_suited_to_the_level(tmp_path: Path) -> None:
         picked = choose_follow_ups(q, level, 3, random.Random(0))
         assert len(picked) == min(3, len([f for f in q.follow_ups if level in f.levels]))
         assert all(level in f.levels for f in picked)
+
+
+def test_the_final_pass_replaces_a_misheard_live_transcript_and_rescores(tmp_path: Path) -> None:
+    misheard = ANSWER.replace("2% of sessions", "two percent of sessions")  # the live chunks lost the number
+    transcriber = TwoPassTranscriber(misheard + " " + FOLLOW_UP_ANSWER, finals=[ANSWER, FOLLOW_UP_ANSWER])
+    practice, _ = make_practice(tmp_path, [voiced(40), voiced(10, 1)], "", transcriber=transcriber,
+                                question_id="tiny", follow_ups=1, final_pass=True)
+    session = practice.run()
+    main, follow = json.loads((session.path / "session.json").read_text())["answers"]
+    words = " ".join(w["text"] for w in main["result"]["words"])
+    assert "2%" in words and "two percent" not in words  # the saved transcript is the whole-take one
+    assert {f["id"]: f["passed"] for f in main["result"]["findings"]}["metric"] is True
+    live_text = main["final_pass"]["live_text"]
+    assert "two percent" in live_text
+    assert main["final_pass"]["changed_words"] == word_edits(normalize(live_text), normalize(words)) > 0
+    assert " ".join(w["text"] for w in follow["result"]["words"]) == FOLLOW_UP_ANSWER
+    notes = (tmp_path / "view.txt").read_text()
+    assert f"answer: final transcript differs in {main['final_pass']['changed_words']} of" in notes
+    assert re.search(r"score (\d+) \u2192 (\d+) \(\+metric\)", notes)
+
+
+def test_no_final_pass_for_input_files_or_when_switched_off(tmp_path: Path) -> None:
+    practice, _ = make_practice(tmp_path, [voiced(40)], ANSWER, question_id="tiny", follow_ups=0)
+    session = practice.run()
+    assert "final_pass" not in json.loads((session.path / "session.json").read_text())["answers"][0]
+    wav = tmp_path / "answer.wav"
+    sf.write(wav, voiced(40), 16000)
+    transcriber = TwoPassTranscriber(ANSWER, finals=["must not be used"])
+    practice, _ = make_practice(tmp_path / "b", [], "", transcriber=transcriber, question_id="tiny", follow_ups=0,
+                                inputs=(wav,), final_pass=True)
+    session = practice.run()
+    assert "final_pass" not in json.loads((session.path / "session.json").read_text())["answers"][0]
+    assert transcriber.finals == ["must not be used"]

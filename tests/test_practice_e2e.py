@@ -273,6 +273,15 @@ def test_a_spoken_session_with_a_follow_up(virtual_audio, speech: Speech, tmp_pa
     words = result["words"]
     assert all(0 <= w["start"] <= w["end"] <= duration for w in words)
     assert [w["start"] for w in words] == sorted(w["start"] for w in words)
+    # The saved words are the final (whole-take) pass; the live ones were reported first.
+    final = main["final_pass"]
+    live_text = final.get("live_text", transcript(result))
+    assert (final["changed_words"] == 0) == ("live_text" not in final)
+    live_wer = word_error_rate(speech.answer_text, live_text)
+    print(f"live WER {live_wer:.3f}, final WER {wer:.3f}, {final['changed_words']} words changed "
+          f"in a final pass of {final['seconds']:.1f} s")
+    assert live_wer <= 0.15, f"live WER {live_wer:.3f}: {live_text}"
+    assert "answer: final transcript" in out
 
     # The follow-up: recorded, transcribed and checked against its own mistakes.
     assert follow["text"] in " ".join(out.split())  # asked (printed, and spoken: speech is on)
@@ -281,6 +290,7 @@ def test_a_spoken_session_with_a_follow_up(virtual_audio, speech: Speech, tmp_pa
     assert speech.follow_up_s + SILENCE_S - 1.0 <= fu_duration <= speech.follow_up_s + SILENCE_S + 5.0, fu_duration
     assert fu["words"] and fu["findings"]
     assert word_error_rate(speech.follow_up_text, transcript(fu)) <= 0.25, transcript(fu)
+    assert isinstance(follow["final_pass"]["changed_words"], int) and "follow-up 1: final transcript" in out
 
 
 def test_ctrl_c_ends_the_take_which_is_kept_scored_and_saved(virtual_audio, speech: Speech, tmp_path: Path) -> None:
@@ -322,6 +332,7 @@ def test_ctrl_c_ends_the_take_which_is_kept_scored_and_saved(virtual_audio, spee
     assert result["duration_s"] == pytest.approx(duration, abs=0.05)
     said = transcript(result)
     assert len(normalize(said)) >= 15, said
+    assert "final_pass" in session.answers[0]  # an interrupted take gets its final pass too
     assert prefix_wer(speech.answer_text, said) <= 0.3, said
 
 

@@ -19,7 +19,8 @@ def _device(value: str | None) -> int | str | None:
 
 def run_practice(*, question_id: str | None, random_question: bool, level: str | None, follow_ups: int,
                  max_minutes: float | None, silence_s: float | None, device: str | None, speak: bool,
-                 rate: int | None, voice: str | None, inputs: list[Path], model: str | None) -> None:
+                 rate: int | None, voice: str | None, inputs: list[Path], model: str | None,
+                 final_pass: bool = True) -> None:
     from starcoach.bank import load_bank
     from starcoach.devices.microphone import SoundDeviceMicrophone
     from starcoach.devices.speaker import make_speaker
@@ -34,13 +35,15 @@ def run_practice(*, question_id: str | None, random_question: bool, level: str |
     console = Console()
     bank = load_bank()
     opts = PracticeOptions(question_id=question_id, random_question=random_question, level=level,
-                           follow_ups=follow_ups, max_minutes=max_minutes, silence_s=silence_s, inputs=tuple(inputs))
+                           follow_ups=follow_ups, max_minutes=max_minutes, silence_s=silence_s, inputs=tuple(inputs),
+                           final_pass=final_pass)
     if question_id:
         bank.question(question_id).level(level)  # fail now, before anything is spoken or recorded
     microphone = SoundDeviceMicrophone(_device(device))
     if len(inputs) < 1 + follow_ups:
         microphone.check()  # a missing microphone fails in a moment, not after the model loads
-    transcriber = WhisperTranscriber(model)
+    # Two workers: a take's final pass (refine.py) runs beside the next take's live transcription.
+    transcriber = WhisperTranscriber(model, num_workers=2)
     transcriber.load()  # load the model before the question is asked, not while the candidate waits
     view = TerminalView(console) if console.is_terminal else QuietView(console)
     speaker = make_speaker(enabled=speak, rate=rate, voice=voice, console_print=view.say)

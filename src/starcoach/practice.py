@@ -18,6 +18,7 @@ from starcoach.bank import Bank, FollowUp, Question
 from starcoach.errors import StarcoachError
 from starcoach.live import LiveTranscriber
 from starcoach.records import Transcript, Word
+from starcoach.refine import FinalPasses
 from starcoach.report import answer_dict, follow_up_dict, follow_up_report, terminal_report
 from starcoach.scoring import score_follow_up, score_transcript
 from starcoach.store import Session, SessionStore
@@ -35,6 +36,7 @@ class PracticeOptions:
     silence_s: float | None = 8.0  # stop after this much quiet once the answer has started; None: never
     inputs: Sequence[Path] = field(default_factory=tuple)  # recordings to use instead of the microphone, in order
     enter_stops: bool = True  # watch standard input for Enter (only when it is a terminal)
+    final_pass: bool = True  # transcribe each recorded take again as a whole after its report (refine.py)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class Practice:
         self.store, self.view = store, view
         self.rng = rng or random.Random()
         self.enter = EnterKey(opts.enter_stops)
+        self.final = FinalPasses(transcriber, view)
 
     # ----------------------------------------------------------------- one take
 
@@ -155,33 +158,53 @@ class Practice:
         session = self.store.create(question_id=q.id, question_text=q.question, level=level, source="practice")
         self.view.note(f"{q.title} \u00b7 level {level} \u00b7 session {session.id}")
         try:
-            self.speaker.say(q.question)
-            session.add_answer({"kind": "main", "audio": session.audio_path(0).name, "result": None})
-            take = self._take(session, 0, q.targets.sections, q.targets.total)
-            scored = score_transcript(take.transcript, q, level, self.bank.rubric)
-            session.set_result(0, answer_dict(scored, question_text=q.question))
-            self.view.show(terminal_report(scored, title=q.title))
-            if take.stopped_by == "interrupt":
-                session.finish("interrupted")
-                return session
-            for i, fu in enumerate(choose_follow_ups(q, level, self.opts.follow_ups, self.rng), start=1):
-                self.speaker.say(fu.text)
-                session.add_answer({"kind": "follow_up", "follow_up": fu.id, "text": fu.text,
-                                    "audio": session.audio_path(i).name, "result": None})
-                lo, hi = fu.target
-                take = self._take(session, i, _follow_up_split(lo, hi), fu.target)
-                scored_fu = score_follow_up(take.transcript, q, fu, level)
-                session.set_result(i, follow_up_dict(scored_fu, text=fu.text))
-                self.view.show(follow_up_report(scored_fu, text=fu.text))
-                if take.stopped_by == "interrupt":
-                    session.finish("interrupted")
-                    return session
-            session.finish("complete")
+            status = self._answers(session, q, level)
         except BaseException:
+            self.final.close()
             session.finish("interrupted")
             raise
+        session.finish(status)
+        self.final.apply(session)
         self.view.note(f"saved: {session.path}")
         return session
+
+    def _answers(self, session: Session, q: Question, level: str) -> str:
+        """Ask, record and score the main answer and its follow-ups; "complete" or "interrupted"."""
+        self.speaker.say(q.question)
+        session.add_answer({"kind": "main", "audio": session.audio_path(0).name, "result": None})
+        take = self._take(session, 0, q.targets.sections, q.targets.total)
+
+        def rescore_main(transcript: Transcript) -> dict:
+            return answer_dict(score_transcript(transcript, q, level, self.bank.rubric), question_text=q.question)
+
+        scored = score_transcript(take.transcript, q, level, self.bank.rubric)
+        session.set_result(0, answer_dict(scored, question_text=q.question))
+        self.view.show(terminal_report(scored, title=q.title))
+        self._queue_final(session, 0, take, rescore_main)
+        if take.stopped_by == "interrupt":
+            return "interrupted"
+        for i, fu in enumerate(choose_follow_ups(q, level, self.opts.follow_ups, self.rng), start=1):
+            self.speaker.say(fu.text)
+            session.add_answer({"kind": "follow_up", "follow_up": fu.id, "text": fu.text,
+                                "audio": session.audio_path(i).name, "result": None})
+            lo, hi = fu.target
+            take = self._take(session, i, _follow_up_split(lo, hi), fu.target)
+
+            def rescore(transcript: Transcript, fu: FollowUp = fu) -> dict:
+                return follow_up_dict(score_follow_up(transcript, q, fu, level), text=fu.text)
+
+            scored_fu = score_follow_up(take.transcript, q, fu, level)
+            session.set_result(i, follow_up_dict(scored_fu, text=fu.text))
+            self.view.show(follow_up_report(scored_fu, text=fu.text))
+            self._queue_final(session, i, take, rescore)
+            if take.stopped_by == "interrupt":
+                return "interrupted"
+        return "complete"
+
+    def _queue_final(self, session: Session, index: int, take: TakeResult, rescore) -> None:
+        """A recorded take goes for its final whole-take pass (a file given with --input was transcribed whole)."""
+        if take.stopped_by != "input" and self.opts.final_pass:
+            self.final.submit(index, session.audio_path(index), take.transcript, rescore)
 
 
 def _follow_up_split(lo: float, hi: float) -> dict[str, tuple[float, float]]:

@@ -249,10 +249,14 @@ class Session:
         return index
 
     def set_result(self, index: int, result: dict[str, Any] | None) -> None:
+        self.update_answer(index, result=result)
+
+    def update_answer(self, index: int, **fields: Any) -> None:
+        """Set fields of answer `index` (its result, its final-pass summary) and save."""
         if type(index) is not int or not 0 <= index < len(self.answers):
             raise IndexError(f"session {self.id} has no answer {index!r}")
         answers = list(self.answers)
-        answers[index] = {**answers[index], "result": result}
+        answers[index] = {**answers[index], **fields}
         self._commit({**self.data, "answers": answers})
 
     def finish(self, status: str = "complete") -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["normalize", "word_error_rate"]
+__all__ = ["normalize", "word_edits", "word_error_rate"]
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 # A comma between digits is a thousands separator: "1,000" -> "1000".
@@ -35,11 +35,11 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
     hyp = normalize(hypothesis)
     if not ref:
         return 0.0 if not hyp else 1.0
-    return _edit_distance(ref, hyp) / len(ref)
+    return word_edits(ref, hyp) / len(ref)
 
 
-def _edit_distance(ref: list[str], hyp: list[str]) -> int:
-    """Levenshtein distance between two word lists, one row at a time."""
+def word_edits(ref: list[str], hyp: list[str]) -> int:
+    """Levenshtein distance between two word lists (substitutions, deletions, insertions), one row at a time."""
     previous = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, start=1):
         current = [i]

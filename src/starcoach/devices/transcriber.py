@@ -92,6 +92,7 @@ class WhisperTranscriber:
         *,
         cpu_threads: int | None = None,
         compute_type: str = "int8",
+        num_workers: int = 1,
     ) -> None:
         if cpu_threads is not None and cpu_threads < 0:
             raise StarcoachError(
@@ -100,6 +101,8 @@ class WhisperTranscriber:
         self.name = model or DEFAULT_MODEL
         self.cpu_threads = DEFAULT_CPU_THREADS if cpu_threads is None else cpu_threads
         self.compute_type = compute_type
+        # More than one worker lets calls from different threads run at once (the weights are shared).
+        self.num_workers = max(1, num_workers)
         self._model: WhisperModel | None = None
 
     def __repr__(self) -> str:
@@ -120,6 +123,7 @@ class WhisperTranscriber:
                     device="cpu",
                     compute_type=self.compute_type,
                     cpu_threads=self.cpu_threads,
+                    num_workers=self.num_workers,
                 )
             except Exception as e:  # CTranslate2, huggingface_hub and OS errors alike
                 bundled = " and ".join(repr(n) for n in BUNDLED)

@@ -1,0 +1,198 @@
+"""The final pass: each recorded take transcribed again as a whole, after its live report.
+
+The live transcriber gives Whisper ~10 s chunks so that the report is ready as the candidate
+stops. Whole-file transcription gives it 30 s windows, and a few words in five minutes come out
+differently, more often right than wrong (bench/PRACTICE.md). So each take is transcribed again
+in the background (while the next question is spoken and answered), and the session keeps that
+transcript, rescored. Replay, reports and progress then read what `starcoach score` would make
+of the same file, and the candidate is told when the score moved.
+
+The transcription, the audio loading and the scoring are passed in; no device library here.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from starcoach.records import Transcript, Word, join_words
+from starcoach.wer import normalize, word_edits
+
+log = logging.getLogger("starcoach")
+
+Rescore = Callable[[Transcript], dict[str, Any]]  # a transcript -> the answer's result dict
+
+
+@dataclass(frozen=True, slots=True)
+class FinalPass:
+    """The whole-take words of answer `index` (None if the pass failed, with the reason)."""
+
+    index: int
+    words: tuple[Word, ...] | None
+    seconds: float
+    error: str | None = None
+
+
+def changed_words(first: tuple[Word, ...], second: tuple[Word, ...]) -> int:
+    """Word edits (case and punctuation ignored) that turn the first transcript into the second."""
+    return word_edits(normalize(join_words(first)), normalize(join_words(second)))
+
+
+def headline(result: dict[str, Any]) -> str:
+    """'score 72' for a main answer; 'checks passed 3/4' for a follow-up (it has no score)."""
+    if isinstance(result.get("score"), (int, float)):
+        return f"score {result['score']:g}"
+    findings = [f for f in result.get("findings", []) if f.get("severity") != "info"]
+    return f"checks passed {sum(bool(f.get('passed')) for f in findings)}/{len(findings)}"
+
+
+def flipped(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Ids of the checks whose outcome changed, marked with how: '+metric' now passes, '-metric' now fails."""
+    old = {f.get("id"): bool(f.get("passed")) for f in before.get("findings", [])}
+    out = []
+    for f in after.get("findings", []):
+        was = old.get(f.get("id"))
+        if was is not None and was != bool(f.get("passed")):
+            out.append(("+" if f.get("passed") else "-") + str(f.get("id")))
+    return out
+
+
+class FinalPassWorker:
+    """Transcribes submitted takes one after another on one background thread.
+
+    One thread: on a 2-core machine the final pass takes one core and the next take's live
+    transcriber the other. A daemon thread: leaving the program never waits for a pass.
+    """
+
+    def __init__(self, transcribe: Callable[[np.ndarray], list[Word]], load: Callable[[Path], np.ndarray]) -> None:
+        self._transcribe, self._load = transcribe, load
+        self._jobs: queue.Queue[tuple[int, Path] | None] = queue.Queue()
+        self._done: dict[int, FinalPass] = {}
+        self._submitted: list[int] = []
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, index: int, audio: Path) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="starcoach-final-pass", daemon=True)
+            self._thread.start()
+        with self._cond:
+            self._submitted.append(index)
+        self._jobs.put((index, audio))
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            index, path = job
+            started = time.monotonic()
+            try:
+                words: tuple[Word, ...] | None = tuple(self._transcribe(self._load(path)))
+                error = None
+            except Exception as e:  # the live transcript stays; wait() reports why
+                words, error = None, " ".join(str(e).split()) or type(e).__name__
+            done = FinalPass(index, words, time.monotonic() - started, error)
+            log.info("final pass of answer %d: %.2fs%s", index, done.seconds, f" ({error})" if error else "")
+            with self._cond:
+                self._done[index] = done
+                self._cond.notify_all()
+
+    @property
+    def pending(self) -> bool:
+        with self._cond:
+            return any(i not in self._done for i in self._submitted)
+
+    def wait(self, timeout: float | None = None) -> list[FinalPass]:
+        """Every submitted take's pass, in submission order, once all are done; TimeoutError after `timeout`.
+
+        Waits in short steps so that Ctrl-C reaches the caller at once; after it, `finished()`
+        still gives the passes that were done.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while any(i not in self._done for i in self._submitted):
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError("final passes still running")
+                self._cond.wait(0.2 if left is None else min(0.2, left))
+            return [self._done[i] for i in self._submitted]
+
+    def finished(self) -> list[FinalPass]:
+        with self._cond:
+            return [self._done[i] for i in self._submitted if i in self._done]
+
+    def close(self) -> None:
+        """No more takes: the thread ends after the pass it is on."""
+        if self._thread is not None:
+            self._jobs.put(None)
+
+
+class FinalPasses:
+    """The practice loop's side: queue takes, then put the final transcripts into the session."""
+
+    def __init__(self, transcriber, view, load: Callable[[Path], np.ndarray] | None = None) -> None:
+        self._worker = FinalPassWorker(transcriber.transcribe, load or _load_audio)
+        self._view = view
+        self._firsts: dict[int, tuple[Transcript, Rescore]] = {}
+
+    def submit(self, index: int, audio: Path, live: Transcript, rescore: Rescore) -> None:
+        self._firsts[index] = (live, rescore)
+        self._worker.submit(index, audio)
+
+    def close(self) -> None:
+        self._worker.close()
+
+    def apply(self, session) -> None:
+        """Wait for the passes (Ctrl-C skips the rest) and keep each final transcript in the session."""
+        self._worker.close()
+        if not self._firsts:
+            return
+        if self._worker.pending:
+            self._view.note("final transcript: transcribing the whole take again (Ctrl-C to skip)")
+        try:
+            passes = self._worker.wait()
+        except KeyboardInterrupt:
+            passes = self._worker.finished()
+            self._view.note("final transcript skipped where unfinished: the live transcript is kept")
+        for done in passes:
+            self._apply_one(session, done)
+
+    def _apply_one(self, session, done: FinalPass) -> None:
+        live, rescore = self._firsts[done.index]
+        label = "answer" if done.index == 0 else f"follow-up {done.index}"
+        if done.words is None or not done.words:
+            why = done.error or "no words"
+            self._view.note(f"{label}: final pass failed ({why}); the live transcript is kept")
+            return
+        edits = changed_words(live.words, done.words)
+        before = session.answers[done.index]["result"] or {}
+        summary: dict[str, Any] = {"changed_words": edits, "seconds": round(done.seconds, 2)}
+        if edits == 0:
+            session.update_answer(done.index, final_pass=summary)
+            self._view.note(f"{label}: final transcript matches the live one ({headline(before)})")
+            return
+        final = Transcript(done.words, live.duration_s, source=live.source, model=live.model)
+        after = rescore(final)
+        summary.update(live_text=join_words(live.words), live_headline=headline(before))
+        session.update_answer(done.index, result=after, final_pass=summary)
+        moved = flipped(before, after)
+        old, new = headline(before), headline(after)
+        if old == new:
+            change = f"{new}, unchanged"
+        else:  # "score 78 -> 100"
+            name = old.rsplit(" ", 1)[0]
+            change = f"{old} \u2192 {new.rsplit(' ', 1)[1]}" if new.startswith(name + " ") else f"{old} \u2192 {new}"
+        self._view.note(f"{label}: final transcript differs in {edits} of {len(live.words)} words; {change}"
+                        + (f" ({', '.join(moved)})" if moved else ""))
+
+
+def _load_audio(path: Path) -> np.ndarray:
+    from starcoach.audio import load_audio
+
+    return load_audio(path)
