@@ -49,6 +49,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 import pulse  # noqa: E402  (tests/pulse.py: the virtual microphone)
+from starcoach.wer import normalize  # noqa: E402
 
 AUDIO = Path("/work/shared/audio")
 DEFAULT_AUDIO = [AUDIO / "hp0_henry_f_phillips.ogg", AUDIO / "gb0.wav"]
@@ -145,6 +146,7 @@ def live_run(rig: pulse.VirtualAudio, audio: Path, stop: str, silence_s: float, 
         if stop == "interrupt":
             child.proc.send_signal(signal.SIGINT)
         t_report = child.wait_line("STAR sections", timeout=300)
+        t_final = child.wait_line("answer: final transcript", timeout=300)
         code, peak_mb = child.reap()
     finally:
         if player is not None and player.poll() is None:
@@ -160,16 +162,22 @@ def live_run(rig: pulse.VirtualAudio, audio: Path, stop: str, silence_s: float, 
     t_stop = float(stopped["t"])
     sessions = sorted((home / "sessions").iterdir())
     session = json.loads((sessions[-1] / "session.json").read_text())
-    result = session["answers"][0]["result"]
+    answer = session["answers"][0]
+    result, final = answer["result"], answer["final_pass"]
+    final_text = " ".join(w["text"] for w in result["words"])
     return {
         "recorded_s": float(stopped["s"]), "stopped_by": stopped["by"], "chunks": int(ready["chunks"]),
         "play_s": t_played - t_play, "lead_in_s": t_play - t_rec,
         "played_end_to_stop_s": t_stop - t_played,
         "words_ready_s": float(ready["lat"]),
         "stop_to_report_s": t_report - t_stop,
+        "stop_to_final_s": t_final - t_stop,
+        "final_pass_s": final["seconds"],
+        "final_changed_words": final["changed_words"],
         "peak_rss_mb": peak_mb,
-        "live_text": " ".join(w["text"] for w in result["words"]),
-        "n_words": len(result["words"]),
+        "live_text": final.get("live_text", final_text),
+        "final_text": final_text,
+        "n_words": len(normalize(final.get("live_text", final_text))),
         "wav": sessions[-1] / session["answers"][0]["audio"],
         "other_warnings": [l for l in log if " WARNING " in l or "Traceback" in l],
     }
@@ -179,8 +187,6 @@ def cer(reference: str, hypothesis: str) -> float:
     """Character error rate over the letters and digits of `normalize()`d words, spaces dropped: blind
     to the spelling-of-a-word-boundary differences that dominate hp0 ("cross head" / "crosshead",
     "U.S." / "US", "info box" / "infobox"), which WER counts as one or two errors each."""
-    from starcoach.wer import normalize
-
     ref, hyp = "".join(normalize(reference)), "".join(normalize(hypothesis))
     previous = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, start=1):
@@ -216,7 +222,7 @@ def main() -> None:
     from starcoach.devices.transcriber import WhisperTranscriber
     from starcoach.models import resolve_model
     from starcoach.records import join_words
-    from starcoach.wer import normalize, word_error_rate
+    from starcoach.wer import word_error_rate
 
     resolve_model("base")  # join the model now, so no run's load includes it
     print(f"load average before: {os.getloadavg()[0]:.2f}; CPUs: {os.cpu_count()}; "
@@ -244,6 +250,7 @@ def main() -> None:
             source = sources[audio]
             run.update(audio=audio.name, stop=stop, after_s=time.perf_counter() - t, wav_s=len(recorded) / 16000,
                        after_words=len(normalize(after_text)),
+                       wer_final_vs_after=word_error_rate(after_text, run["final_text"]),
                        wer_live_vs_after=word_error_rate(after_text, run["live_text"]),
                        wer_live_vs_source=word_error_rate(source["text"], run["live_text"]),
                        wer_after_vs_source=word_error_rate(source["text"], after_text),
@@ -252,6 +259,7 @@ def main() -> None:
                        cer_after_vs_source=cer(source["text"], after_text))
             if source["reference"] is not None:
                 run.update(wer_live_vs_ref=word_error_rate(source["reference"], run["live_text"]),
+                           wer_final_vs_ref=word_error_rate(source["reference"], run["final_text"]),
                            wer_after_vs_ref=word_error_rate(source["reference"], after_text),
                            wer_source_vs_ref=word_error_rate(source["reference"], source["text"]),
                            cer_live_vs_ref=cer(source["reference"], run["live_text"]),
@@ -260,21 +268,29 @@ def main() -> None:
             if args.out:
                 args.out.mkdir(parents=True, exist_ok=True)
                 stem = args.out / f"run{i + 1}-{audio.stem}-{stop}"
-                for kind, text in (("live", run["live_text"]), ("after", after_text), ("source", source["text"])):
+                for kind, text in (("live", run["live_text"]), ("final", run["final_text"]), ("after", after_text),
+                                   ("source", source["text"])):
                     stem.with_name(f"{stem.name}.{kind}.txt").write_text(text + "\n", encoding="utf-8")
                 stem.with_name(f"{stem.name}.json").write_text(json.dumps(
                     {k: v for k, v in run.items() if k != "wav"}, indent=1, default=str) + "\n")
             print(f"run {i + 1}: " + json.dumps({k: (round(v, 3) if isinstance(v, float) else v)
-                                                   for k, v in run.items() if k not in ("live_text", "wav")}),
+                                                   for k, v in run.items() if k not in ("live_text", "final_text", "wav")}),
                   flush=True)
 
     print("\n| audio | take ends by | take s | chunks | end of playback → stop s | stop → words s "
-          "| stop → report s | after the fact s | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| stop → report s | final pass s | stop → final transcript s | after the fact s | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['audio']} | {r['stopped_by']} | {r['recorded_s']:.1f} | {r['chunks']} "
               f"| {r['played_end_to_stop_s']:.2f} | {r['words_ready_s']:.2f} | {r['stop_to_report_s']:.2f} "
-              f"| {r['after_s']:.1f} | {r['peak_rss_mb']:.0f} |")
+              f"| {r['final_pass_s']:.1f} | {r['stop_to_final_s']:.1f} | {r['after_s']:.1f} | {r['peak_rss_mb']:.0f} |")
+    print("\n| audio | take ends by | words changed by the final pass | WER final vs after | final vs reference "
+          "| live vs reference | after vs reference |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        ref = (f"{r['wer_final_vs_ref']:.3f} | {r['wer_live_vs_ref']:.3f} | {r['wer_after_vs_ref']:.3f}"
+               if "wer_final_vs_ref" in r else "n/a | n/a | n/a")
+        print(f"| {r['audio']} | {r['stopped_by']} | {r['final_changed_words']} | {r['wer_final_vs_after']:.3f} | {ref} |")
     print("\n| audio | take ends by | live words | after words | WER live vs after (same recording) "
           "| live vs source | after vs source | live vs reference | after vs reference | source vs reference |")
     print("|---|---|---|---|---|---|---|---|---|---|")
