@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,7 @@ def test_headline_and_flipped_checks() -> None:
 def test_worker_runs_takes_in_order_and_keeps_errors() -> None:
     seen: list[str] = []
 
-    def transcribe(audio: np.ndarray) -> list[Word]:
+    def transcribe(audio: np.ndarray, on_progress=None) -> list[Word]:
         seen.append(threading.current_thread().name)
         if len(seen) == 2:
             raise RuntimeError("model\nfell over")
@@ -61,7 +62,7 @@ def test_worker_runs_takes_in_order_and_keeps_errors() -> None:
 def test_wait_times_out_and_finished_gives_what_is_done() -> None:
     release = threading.Event()
 
-    def slow(audio: np.ndarray) -> list[Word]:
+    def slow(audio: np.ndarray, on_progress=None) -> list[Word]:
         release.wait(10)
         return []
 
@@ -74,6 +75,25 @@ def test_wait_times_out_and_finished_gives_what_is_done() -> None:
     assert [d.index for d in worker.wait(timeout=10)] == [0]
 
 
+def test_cancel_stops_a_pass_at_its_next_segment_and_waits_for_the_thread() -> None:
+    segments = []
+
+    def endless(audio: np.ndarray, on_progress=None) -> list[Word]:
+        while True:  # one "segment" every 10 ms until on_progress raises
+            time.sleep(0.01)
+            segments.append(1)
+            on_progress(len(segments) * 1.0)
+
+    worker = FinalPassWorker(endless, load)
+    worker.submit(0, Path("a.wav"))
+    worker.submit(1, Path("b.wav"))
+    while not segments:
+        time.sleep(0.01)
+    worker.cancel(timeout=5)
+    assert not worker._thread.is_alive()
+    assert [(p.index, p.error) for p in worker.finished()] == [(0, "cancelled"), (1, "cancelled")]
+
+
 class Setup:
     def __init__(self, tmp_path: Path, final_text: str | Exception, live_text: str = "we shipped on time") -> None:
         self.session = SessionStore(tmp_path / "sessions").create(question_id="q", question_text="Q?", level="em",
@@ -82,7 +102,7 @@ class Setup:
         self.view_file = tmp_path / "view.txt"
         self.view = QuietView(Console(file=open(self.view_file, "w"), width=200))
 
-        def transcribe(audio: np.ndarray) -> list[Word]:
+        def transcribe(audio: np.ndarray, on_progress=None) -> list[Word]:
             if isinstance(final_text, Exception):
                 raise final_text
             return list(words(final_text))
@@ -132,12 +152,26 @@ def test_a_failed_or_empty_final_pass_keeps_the_live_transcript(tmp_path: Path, 
 
 def test_ctrl_c_while_waiting_keeps_the_live_transcript(tmp_path: Path, monkeypatch) -> None:
     s = Setup(tmp_path, "we shipped early on time")
+    s.final._worker.wait(timeout=10)  # this take's pass is done: it is kept even when the wait is cut short
+    slow_started = threading.Event()
+
+    def endless(audio: np.ndarray, on_progress=None) -> list[Word]:
+        slow_started.set()
+        while True:
+            time.sleep(0.01)
+            on_progress(1.0)
+
+    s.session.add_answer({"kind": "follow_up", "follow_up": "f", "text": "F?", "result": {"findings": []}})
+    s.final._worker._transcribe = endless
+    s.final.submit(1, s.session.audio_path(1), s.live, lambda t: {"findings": []})
+    slow_started.wait(5)
 
     def interrupted(timeout=None):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(s.final._worker, "wait", interrupted)
-    monkeypatch.setattr(s.final._worker, "finished", lambda: [])
     s.final.apply(s.session)
-    assert s.session.answers[0]["result"] == {"score": 50, "findings": []}
+    assert s.session.answers[0]["final_pass"]["changed_words"] == 1  # done before Ctrl-C: applied
+    assert "final_pass" not in s.session.answers[1]  # cut short: the live result stays
+    assert not s.final._worker._thread.is_alive()
     assert "skipped" in s.notes()

@@ -160,7 +160,7 @@ class Practice:
         try:
             status = self._answers(session, q, level)
         except BaseException:
-            self.final.close()
+            self.final.cancel()
             session.finish("interrupted")
             raise
         session.finish(status)

@@ -65,15 +65,25 @@ def flipped(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return out
 
 
+class _Cancelled(Exception):
+    pass
+
+
 class FinalPassWorker:
     """Transcribes submitted takes one after another on one background thread.
 
     One thread: on a 2-core machine the final pass takes one core and the next take's live
-    transcriber the other. A daemon thread: leaving the program never waits for a pass.
+    transcriber the other. `cancel()` stops it at the next Whisper segment, within a 30 s
+    window's decoding: the program must not exit while CTranslate2 is running on a thread
+    (that crashed the interpreter at shutdown here).
+
+    `transcribe(audio, on_progress=...)` is a Transcriber's method: on_progress is called
+    after each segment, and an exception raised there ends the pass.
     """
 
-    def __init__(self, transcribe: Callable[[np.ndarray], list[Word]], load: Callable[[Path], np.ndarray]) -> None:
+    def __init__(self, transcribe: Callable[..., list[Word]], load: Callable[[Path], np.ndarray]) -> None:
         self._transcribe, self._load = transcribe, load
+        self._cancelled = threading.Event()
         self._jobs: queue.Queue[tuple[int, Path] | None] = queue.Queue()
         self._done: dict[int, FinalPass] = {}
         self._submitted: list[int] = []
@@ -93,8 +103,12 @@ class FinalPassWorker:
             index, path = job
             started = time.monotonic()
             try:
-                words: tuple[Word, ...] | None = tuple(self._transcribe(self._load(path)))
+                if self._cancelled.is_set():
+                    raise _Cancelled
+                words: tuple[Word, ...] | None = tuple(self._transcribe(self._load(path), on_progress=self._check))
                 error = None
+            except _Cancelled:
+                words, error = None, "cancelled"
             except Exception as e:  # the live transcript stays; wait() reports why
                 words, error = None, " ".join(str(e).split()) or type(e).__name__
             done = FinalPass(index, words, time.monotonic() - started, error)
@@ -102,6 +116,10 @@ class FinalPassWorker:
             with self._cond:
                 self._done[index] = done
                 self._cond.notify_all()
+
+    def _check(self, _done_s: float) -> None:
+        if self._cancelled.is_set():
+            raise _Cancelled
 
     @property
     def pending(self) -> bool:
@@ -132,6 +150,13 @@ class FinalPassWorker:
         if self._thread is not None:
             self._jobs.put(None)
 
+    def cancel(self, timeout: float = 30.0) -> None:
+        """Stop the pass under way (and any queued) and wait for the thread to end."""
+        self._cancelled.set()
+        self.close()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
 
 class FinalPasses:
     """The practice loop's side: queue takes, then put the final transcripts into the session."""
@@ -145,8 +170,9 @@ class FinalPasses:
         self._firsts[index] = (live, rescore)
         self._worker.submit(index, audio)
 
-    def close(self) -> None:
-        self._worker.close()
+    def cancel(self) -> None:
+        """Give up the passes (the session ends some other way); returns once no pass is running."""
+        self._worker.cancel()
 
     def apply(self, session) -> None:
         """Wait for the passes (Ctrl-C skips the rest) and keep each final transcript in the session."""
@@ -158,7 +184,8 @@ class FinalPasses:
         try:
             passes = self._worker.wait()
         except KeyboardInterrupt:
-            passes = self._worker.finished()
+            self._worker.cancel()  # a moment: the pass stops at its next segment
+            passes = [p for p in self._worker.finished() if p.error != "cancelled"]
             self._view.note("final transcript skipped where unfinished: the live transcript is kept")
         for done in passes:
             self._apply_one(session, done)
