@@ -16,7 +16,10 @@ What it does, on a private PulseAudio rig (tests/pulse.py, started and stopped h
    finish, which leaves the most speech for the live transcriber at the stop).
 2. Times, all on the wall clock of this machine: the recorder's stop (the child's log time),
    the words being ready (the child's figure), and the report on stdout (the moment this process
-   reads the "STAR sections" line: the report is one write, after scoring and saving).
+   reads the "STAR sections" line: the report is one write, after scoring and saving), and the final
+   transcript (the "answer: final transcript ..." line, after the final pass: the take transcribed
+   again as a whole in the background; the session keeps that transcript and, when it differs, the
+   live one under final_pass.live_text).
 3. Peak RSS of the child over the whole session, model included (its VmHWM from /proc, read every
    0.2 s; not `wait4`'s ru_maxrss, which on Linux includes this process's RSS at the fork).
 4. After the child has exited, transcribes the recorded answer-0.wav after the fact with the same
