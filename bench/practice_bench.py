@@ -163,6 +163,8 @@ def live_run(rig: pulse.VirtualAudio, audio: Path, stop: str, silence_s: float, 
     stopped = next(m for m in map(STOPPED.match, log) if m)
     ready = next(m for m in map(READY.match, log) if m)
     t_stop = float(stopped["t"])
+    if stop == "interrupt" and stopped["by"] != "interrupt":  # the row would measure the wrong stop
+        raise RuntimeError(f"Ctrl-C was sent but the take ended by {stopped['by']}:\n" + "\n".join(log))
     sessions = sorted((home / "sessions").iterdir())
     session = json.loads((sessions[-1] / "session.json").read_text())
     answer = session["answers"][0]

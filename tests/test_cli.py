@@ -142,3 +142,17 @@ def test_score_save_stores_a_session(tiny_bank: Path, answer_file: Path) -> None
     (entry,) = session.answers
     assert entry["audio"] is None and entry["result"]["question"] == "tiny"
     assert entry["result"]["score"] == json.loads(result.stdout)["score"]
+
+
+def test_ctrl_c_works_even_when_the_parent_ignored_sigint() -> None:
+    """A shell's background job starts with SIGINT ignored, and Python keeps it so; the CLI takes it
+    back, or Ctrl-C would not end a take."""
+    import signal
+    import subprocess
+    import sys
+
+    probe = ("import signal; from starcoach import cli; before = signal.getsignal(signal.SIGINT); cli.take_ctrl_c(); "
+             "print(before is signal.SIG_IGN, signal.getsignal(signal.SIGINT) is signal.default_int_handler)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert done.stdout.split() == ["True", "True"], done.stderr

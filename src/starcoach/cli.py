@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -281,5 +282,17 @@ def import_cmd(
     out().print(f"imported as session {import_session(file)}", highlight=False, soft_wrap=True)
 
 
+def take_ctrl_c() -> None:
+    """Make Ctrl-C raise KeyboardInterrupt even when the parent process ignored SIGINT.
+
+    Ctrl-C is how a take ends, but Python keeps SIGINT ignored if it started that way, and a
+    non-interactive shell starts its background jobs so: `starcoach practice` run from a script
+    with `&` would silently record on until the silence rule (seen in a benchmark run).
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main() -> None:
+    take_ctrl_c()
     app(prog_name="starcoach")
