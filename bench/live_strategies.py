@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
 from starcoach.audio import SAMPLE_RATE as SR, load_audio  # noqa: E402
-from starcoach.devices.transcriber import DECODE_OPTIONS, WhisperTranscriber, _words_of  # noqa: E402
+from starcoach.devices.transcriber import DECODE_OPTIONS, WhisperTranscriber, words_of_segment  # noqa: E402
 from starcoach.live import FRAME_S, ChunkPolicy, find_cut, frame_rms, quiet_threshold  # noqa: E402
 from starcoach.records import Word, join_words  # noqa: E402
 from starcoach.wer import word_error_rate  # noqa: E402
@@ -59,7 +59,7 @@ class Model:
         out: Segments = []
         previous = 0.0
         for segment in found:
-            words = _words_of(segment, len(audio) / SR, previous)
+            words = words_of_segment(segment.words or (), len(audio) / SR, previous)
             if words:
                 previous = words[-1].start
                 out.append([Word(w.text, w.start + offset, w.end + offset, w.probability) for w in words])

@@ -16,9 +16,9 @@ What it does, on a private PulseAudio rig (tests/pulse.py, started and stopped h
    finish, which leaves the most speech for the live transcriber at the stop).
 2. Times, all on the wall clock of this machine: the recorder's stop (the child's log time),
    the words being ready (the child's figure), and the report on stdout (the moment this process
-   reads the "STAR sections" line: the report is one write, after scoring and saving), and the final
-   transcript (the "answer: final transcript ..." line, after the final pass: the take transcribed
-   again as a whole in the background; the session keeps that transcript and, when it differs, the
+   reads the "STAR sections" line: the report is one write, after scoring and saving). Whether the
+   live words were the whole-file words (the answer's `live.whole_file_words`); when not, a final
+   pass transcribes the take again after the report and the session keeps that transcript (the
    live one under final_pass.live_text).
 3. Peak RSS of the child over the whole session, model included (its VmHWM from /proc, read every
    0.2 s; not `wait4`'s ru_maxrss, which on Linux includes this process's RSS at the fork).
@@ -71,7 +71,7 @@ main()
 
 STOPPED = re.compile(r"^LOG (?P<t>\d+\.\d+) starcoach\.microphone INFO recorded (?P<s>[\d.]+) s to .* \(stopped by (?P<by>\w+)\)")
 READY = re.compile(r"^LOG (?P<t>\d+\.\d+) starcoach INFO take stopped by (?P<by>\w+); words ready (?P<lat>[\d.]+)s "
-                   r"after the stop \((?P<chunks>\d+) chunks\)")
+                   r"after the stop \((?P<chunks>\d+) (?:chunks|windows)\)")
 
 
 class Child:
@@ -149,7 +149,6 @@ def live_run(rig: pulse.VirtualAudio, audio: Path, stop: str, silence_s: float, 
         if stop == "interrupt":
             child.proc.send_signal(signal.SIGINT)
         t_report = child.wait_line("STAR sections", timeout=300)
-        t_final = child.wait_line("answer: final transcript", timeout=300)
         code, peak_mb = child.reap()
     finally:
         if player is not None and player.poll() is None:
@@ -168,17 +167,20 @@ def live_run(rig: pulse.VirtualAudio, audio: Path, stop: str, silence_s: float, 
     sessions = sorted((home / "sessions").iterdir())
     session = json.loads((sessions[-1] / "session.json").read_text())
     answer = session["answers"][0]
-    result, final = answer["result"], answer["final_pass"]
+    # A final pass runs only when the live words may differ from a whole-file pass.
+    result, live, final = answer["result"], answer["live"], answer.get("final_pass", {})
     final_text = " ".join(w["text"] for w in result["words"])
+    t_final = next((t for t, line in child.out if line.startswith("answer: final transcript")), None)
     return {
         "recorded_s": float(stopped["s"]), "stopped_by": stopped["by"], "chunks": int(ready["chunks"]),
         "play_s": t_played - t_play, "lead_in_s": t_play - t_rec,
         "played_end_to_stop_s": t_stop - t_played,
         "words_ready_s": float(ready["lat"]),
         "stop_to_report_s": t_report - t_stop,
-        "stop_to_final_s": t_final - t_stop,
-        "final_pass_s": final["seconds"],
-        "final_changed_words": final["changed_words"],
+        "whole_file_words": live["whole_file_words"],
+        "stop_to_final_s": None if t_final is None else t_final - t_stop,
+        "final_pass_s": final.get("seconds"),
+        "final_changed_words": final.get("changed_words", 0),
         "peak_rss_mb": peak_mb,
         "live_text": final.get("live_text", final_text),
         "final_text": final_text,
@@ -282,13 +284,14 @@ def main() -> None:
                                                    for k, v in run.items() if k not in ("live_text", "final_text", "wav")}),
                   flush=True)
 
-    print("\n| audio | take ends by | take s | chunks | end of playback → stop s | stop → words s "
-          "| stop → report s | final pass s | stop → final transcript s | after the fact s | peak RSS MB |")
+    print("\n| audio | take ends by | take s | windows | end of playback → stop s | stop → words s "
+          "| stop → report s | live = whole-file | final pass s | after the fact s | peak RSS MB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
+        final = "none" if r["final_pass_s"] is None else f"{r['final_pass_s']:.1f}"
         print(f"| {r['audio']} | {r['stopped_by']} | {r['recorded_s']:.1f} | {r['chunks']} "
               f"| {r['played_end_to_stop_s']:.2f} | {r['words_ready_s']:.2f} | {r['stop_to_report_s']:.2f} "
-              f"| {r['final_pass_s']:.1f} | {r['stop_to_final_s']:.1f} | {r['after_s']:.1f} | {r['peak_rss_mb']:.0f} |")
+              f"| {'yes' if r['whole_file_words'] else 'no'} | {final} | {r['after_s']:.1f} | {r['peak_rss_mb']:.0f} |")
     print("\n| audio | take ends by | words changed by the final pass | WER final vs after | final vs reference "
           "| live vs reference | after vs reference |")
     print("|---|---|---|---|---|---|---|")

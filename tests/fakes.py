@@ -93,6 +93,18 @@ class TwoPassTranscriber(ScriptTranscriber):
         return super().transcribe(audio)
 
 
+class ExactStreamTranscriber(TwoPassTranscriber):
+    """Has its own live path, as WhisperTranscriber does, which says its words are the whole-file
+    words (`exact`): no final pass is then needed, so `finals` must stay unread."""
+
+    def stream(self):
+        from starcoach.live import LiveTranscriber
+
+        live = LiveTranscriber(super().transcribe)
+        live.exact = True  # type: ignore[attr-defined]
+        return live
+
+
 class FakeSpeaker:
     def __init__(self) -> None:
         self.said: list[str] = []

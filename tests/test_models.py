@@ -175,11 +175,11 @@ def test_negative_threads_are_refused():
 def test_whisper_word_pieces_are_joined_into_written_words() -> None:
     from types import SimpleNamespace
 
-    from starcoach.devices.transcriber import _words_of
+    from starcoach.devices.transcriber import words_of_segment
 
     pieces = [(" an", 0.0, 0.2), (" e", 0.3, 0.4), ("-commerce", 0.4, 0.9), (" back", 1.0, 1.2), ("-to", 1.2, 1.3),
               ("-back", 1.3, 1.6), (" launch.", 1.7, 2.0), (" -", 2.0, 2.1)]
     segment = SimpleNamespace(words=[SimpleNamespace(word=w, start=a, end=b, probability=0.9) for w, a, b in pieces])
-    words = _words_of(segment, 10.0, 0.0)
+    words = words_of_segment(segment.words, 10.0, 0.0)
     assert [w.text for w in words] == ["an", "e-commerce", "back-to-back", "launch."]
     assert (words[1].start, words[1].end) == (0.3, 0.9)

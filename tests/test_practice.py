@@ -18,7 +18,7 @@ from starcoach.practice import Practice, PracticeOptions, choose_follow_ups
 from starcoach.practice_view import QuietView
 from starcoach.store import SessionStore
 from starcoach.wer import normalize, word_edits
-from tests.fakes import FakeMicrophone, FakeSpeaker, ScriptTranscriber, TwoPassTranscriber, voiced
+from tests.fakes import ExactStreamTranscriber, FakeMicrophone, FakeSpeaker, ScriptTranscriber, TwoPassTranscriber, voiced
 from tests.test_bank import write_bank
 from tests.test_cli import ANSWER
 
@@ -94,6 +94,16 @@ def test_the_final_pass_replaces_a_misheard_live_transcript_and_rescores(tmp_pat
     notes = (tmp_path / "view.txt").read_text()
     assert f"answer: final transcript differs in {main['final_pass']['changed_words']} of" in notes
     assert re.search(r"score (\d+) \u2192 (\d+) \(\+metric\)", notes)
+
+
+def test_no_final_pass_when_the_live_words_are_the_whole_file_words(tmp_path: Path) -> None:
+    transcriber = ExactStreamTranscriber(ANSWER, finals=["must not be used"])
+    practice, _ = make_practice(tmp_path, [voiced(40)], "", transcriber=transcriber, question_id="tiny",
+                                follow_ups=0, final_pass=True)
+    main = json.loads((practice.run().path / "session.json").read_text())["answers"][0]
+    assert "final_pass" not in main and transcriber.finals == ["must not be used"]
+    assert main["live"]["whole_file_words"] is True and main["live"]["words_ready_s"] >= 0
+    assert ANSWER.startswith(" ".join(w["text"] for w in main["result"]["words"]))
 
 
 def test_no_final_pass_for_input_files_or_when_switched_off(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ temporary cache (conftest's `model_cache`). Run only these with `pytest -m model
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -62,12 +63,39 @@ def test_base_on_jfk_is_accurate_with_ordered_times(base, audio_dir):
     assert progress[-1] == pytest.approx(duration)
 
 
-def test_base_on_gb0(base, audio_dir):
+def streamed(transcriber: WhisperTranscriber, audio: np.ndarray, pause_every_s: float = 5.0) -> list:
+    """Words from the live path, fed in 0.1 s blocks with a moment for the worker every few seconds."""
+    stream = transcriber.stream()
+    block = SAMPLE_RATE // 10
+    for i in range(0, len(audio), block):
+        stream.feed(audio[i:i + block])
+        if i % int(pause_every_s * SAMPLE_RATE) < block:
+            time.sleep(0.2)
+    return stream.finish()
+
+
+def test_base_on_gb0_whole_and_live(base, audio_dir):
     audio = load_audio(audio_dir / "gb0.wav")
     words = base.transcribe(audio)
     reference = (audio_dir / "gb0.txt").read_text()
     assert word_error_rate(reference, join_words(words)) <= 0.15
     assert words[-1].end <= len(audio) / SAMPLE_RATE
+    # The live path decodes the same windows of the same speech: the same words at the same times
+    # (gb0's loudest moment is in its first second, so even the feature floor is the same).
+    live = streamed(base, audio)
+    assert [(w.text, w.start, w.end) for w in live] == [(w.text, w.start, w.end) for w in words]
+
+
+def test_our_vad_decisions_are_faster_whispers(audio_dir):
+    from faster_whisper.vad import VadOptions, get_speech_timestamps, get_vad_model
+
+    from starcoach.vad_chunks import VAD_WINDOW, speech_chunks
+
+    for name, seconds in (("hp0_henry_f_phillips.ogg", None), ("hp0_henry_f_phillips.ogg", 101.3), ("jfk.flac", None)):
+        audio = load_audio(audio_dir / name)[: int(seconds * SAMPLE_RATE) if seconds else None]
+        probs = get_vad_model()(np.pad(audio, (0, VAD_WINDOW - len(audio) % VAD_WINDOW)))
+        theirs = [(c["start"], c["end"]) for c in get_speech_timestamps(audio, VadOptions())]
+        assert [(c.start, c.end) for c in speech_chunks(probs.ravel(), len(audio))] == theirs, name
 
 
 def test_tiny_en_on_jfk(tiny, audio_dir):
@@ -90,6 +118,8 @@ def test_times_are_absolute_across_a_long_pause(base, audio_dir):
     assert len(first) >= 15
     assert any(w.text.lower().startswith("morning") for w in second)
     assert second[0].start >= 21.0 - 0.5
+    # Live, the pause lets the first speech be decoded early; the words after it redo that window.
+    assert [(w.text, w.start) for w in streamed(base, audio, pause_every_s=1.0)] == [(w.text, w.start) for w in words]
 
 
 @pytest.mark.parametrize("model", ["base", "tiny"])

@@ -12,9 +12,16 @@ import numpy as np
 
 from starcoach.errors import StarcoachError
 
-__all__ = ["SAMPLE_RATE", "load_audio"]
+__all__ = ["SAMPLE_RATE", "as_pcm16", "load_audio"]
 
 SAMPLE_RATE = 16000
+
+
+def as_pcm16(samples: np.ndarray) -> np.ndarray:
+    """Float samples as the 16-bit integers a take is saved as. The recorder writes these, and
+    hands the live transcription `as_pcm16(x) / 32768`: exactly what decoding the file gives back."""
+    scaled = np.rint(np.asarray(samples, dtype=np.float32) * np.float32(32768.0))
+    return np.clip(scaled, -32768, 32767).astype(np.int16)
 
 
 def load_audio(path: str | os.PathLike) -> np.ndarray:

@@ -89,7 +89,7 @@ def practice(
     voice: Annotated[str | None, typer.Option("--voice", help="TTS voice id or name.")] = None,
     input_file: Annotated[list[Path] | None, typer.Option("--input", "-i", help="Use a recording instead of the microphone; repeat for the follow-ups.")] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Whisper model: base (default), tiny.en, a folder or a name.")] = None,
-    final_pass: Annotated[bool, typer.Option("--final-pass/--no-final-pass", help="After each report, transcribe the whole take again for the saved session (the score is updated if it moves).")] = True,
+    final_pass: Annotated[bool, typer.Option("--final-pass/--no-final-pass", help="When the live words may differ from a whole-file pass, transcribe the take again after its report for the saved session (the score is updated if it moves).")] = True,
 ) -> None:
     """Practise out loud: hear the question, answer, get the report, then the follow-ups. Saved as a session."""
     from starcoach.app_practice import run_practice

@@ -150,6 +150,16 @@ class LiveTranscriber:
                 continue
             self._words.extend(Word(w.text, w.start + offset, w.end + offset, w.probability) for w in words)
 
+    def close(self) -> None:
+        """Drop what is queued and stop after the chunk being transcribed (Ctrl-C while waiting)."""
+        while True:
+            try:
+                self._jobs.get_nowait()
+            except queue.Empty:
+                break
+        self._jobs.put(None)
+        self._worker.join()
+
     def finish(self) -> list[Word]:
         """Transcribe what is left and wait for the worker; raises what the worker raised."""
         if self._buffered:

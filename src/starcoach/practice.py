@@ -21,6 +21,7 @@ from starcoach.records import Transcript, Word
 from starcoach.refine import FinalPasses
 from starcoach.report import answer_dict, follow_up_dict, follow_up_report, terminal_report
 from starcoach.scoring import score_follow_up, score_transcript
+from starcoach.stream import StreamTranscriber
 from starcoach.store import Session, SessionStore
 
 log = logging.getLogger("starcoach")
@@ -44,6 +45,7 @@ class TakeResult:
     transcript: Transcript
     stopped_by: str
     report_latency_s: float  # from the stop to the words being ready
+    whole_file_words: bool = False  # the words are those of a whole-file pass (a file, or an exact live pass)
 
 
 def choose_question(bank: Bank, opts: PracticeOptions, rng: random.Random) -> Question:
@@ -104,13 +106,19 @@ class Practice:
         words = self.transcriber.transcribe(audio)
         latency = time.monotonic() - started
         return TakeResult(Transcript(tuple(words), len(audio) / SAMPLE_RATE, source=str(dest), model=self.transcriber.name),
-                          "input", latency)
+                          "input", latency, whole_file_words=True)
+
+    def _live(self) -> StreamTranscriber | LiveTranscriber:
+        """The transcriber's own live path when it has one (Whisper: the whole-file words, stream.py),
+        else chunks cut at pauses, each transcribed on its own (live.py)."""
+        stream = getattr(self.transcriber, "stream", None)
+        return stream() if stream is not None else LiveTranscriber(self.transcriber.transcribe)
 
     def _take_from_microphone(self, dest: Path, section_targets, total) -> TakeResult:
         from starcoach.devices.microphone import StopPolicy
 
         policy = StopPolicy(self._max_s(total[1]), self.opts.silence_s)
-        live = LiveTranscriber(self.transcriber.transcribe)
+        live = self._live()
         pending: list = []  # the recorder hands over a block's audio just before its status
 
         def on_block(status) -> None:
@@ -127,15 +135,21 @@ class Practice:
             hint += f"; stops after {self.opts.silence_s:g}s of silence"
         self.view.start_recording(section_targets, total, hint)
         try:
-            recording = self.microphone.record(dest, should_stop=policy, on_block=on_block, on_audio=pending.append)
-        finally:
-            self.view.stop_recording()
-        stopped = time.monotonic()
-        words: list[Word] = live.finish()
+            try:
+                recording = self.microphone.record(dest, should_stop=policy, on_block=on_block,
+                                                   on_audio=pending.append)
+            finally:
+                self.view.stop_recording()
+            stopped = time.monotonic()
+            words: list[Word] = live.finish()
+        except BaseException:
+            live.close()  # the model must not be left running on a thread as the program exits
+            raise
         latency = time.monotonic() - stopped
-        log.info("take stopped by %s; words ready %.2fs after the stop (%d chunks)", recording.stopped_by, latency, live.chunks)
+        log.info("take stopped by %s; words ready %.2fs after the stop (%d %s)", recording.stopped_by, latency,
+                 live.chunks, "windows" if isinstance(live, StreamTranscriber) else "chunks")
         return TakeResult(Transcript(tuple(words), recording.duration_s, source=str(dest), model=self.transcriber.name),
-                          recording.stopped_by, latency)
+                          recording.stopped_by, latency, whole_file_words=getattr(live, "exact", False))
 
     def _take(self, session: Session, index: int, section_targets, total) -> TakeResult:
         dest = session.audio_path(index)
@@ -202,8 +216,16 @@ class Practice:
         return "complete"
 
     def _queue_final(self, session: Session, index: int, take: TakeResult, rescore) -> None:
-        """A recorded take goes for its final whole-take pass (a file given with --input was transcribed whole)."""
-        if take.stopped_by != "input" and self.opts.final_pass:
+        """A recorded take whose live words may differ from a whole-file pass goes for its final pass.
+
+        The Whisper live path is the whole-file algorithm run as the audio arrives (stream.py) and
+        says when its words are those of a whole-file pass to the bit: then there is nothing to redo.
+        """
+        if take.stopped_by == "input":
+            return  # a file given with --input was transcribed whole
+        session.update_answer(index, live={"whole_file_words": take.whole_file_words,
+                                           "words_ready_s": round(take.report_latency_s, 2)})
+        if self.opts.final_pass and not take.whole_file_words:
             self.final.submit(index, session.audio_path(index), take.transcript, rescore)
 
 

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from starcoach.audio import as_pcm16
 from starcoach.errors import StarcoachError
 
 __all__ = [
@@ -244,19 +245,20 @@ def write_take(
         block = np.asarray(block, dtype=np.float32)
         if block.ndim == 1:
             block = block[:, np.newaxis]
-        sf_file.write(block)
+        pcm = as_pcm16(block)
+        sf_file.write(pcm)
         frames += len(block)
         if frames - flushed_frames >= flush_every:
             _update_header(sf_file)
             sf_file.flush()
             flushed_frames = frames
-        mono = block[:, 0] if channels == 1 else block
         level = block_level(block)
         elapsed = frames / sample_rate
         silence = tracker.update(elapsed, level)
         status = RecordingStatus(elapsed, level, tracker.speech_started, silence, sample_rate)
         if on_audio is not None:
-            on_audio(mono)
+            saved = pcm.astype(np.float32) / np.float32(32768.0)  # the file's samples, to the bit
+            on_audio(saved[:, 0] if channels == 1 else saved)
         if on_block is not None:
             on_block(status)
 

@@ -27,7 +27,7 @@ Decoding settings, each measured on this project's 2-core CPU (bench/TRANSCRIBE.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -40,6 +40,8 @@ from starcoach.records import Word
 
 if TYPE_CHECKING:  # pragma: no cover
     from faster_whisper import WhisperModel
+
+    from starcoach.stream import StreamTranscriber
 
 __all__ = ["DECODE_OPTIONS", "DEFAULT_CPU_THREADS", "Transcriber", "WhisperTranscriber"]
 
@@ -150,12 +152,22 @@ class WhisperTranscriber:
         model = self.load()
         words: list[Word] = []
         for segment in self._segments(model, samples):
-            words.extend(_words_of(segment, duration, words[-1].start if words else 0.0))
+            words.extend(words_of_segment(segment.words or (), duration, words[-1].start if words else 0.0))
             if on_progress is not None:
                 on_progress(min(max(segment.end, 0.0), duration))
         if on_progress is not None:
             on_progress(duration)
         return words
+
+    def stream(self) -> StreamTranscriber:
+        """A live transcription whose words at the stop equal `transcribe()` of the whole take
+        (stream.py); feed it 16 kHz blocks as they are recorded."""
+        from starcoach.devices.whisper_stream import SileroProbs, WhisperWindows
+        from starcoach.live import resample
+        from starcoach.stream import StreamTranscriber
+
+        windows = WhisperWindows.for_model(self.load(), dict(DECODE_OPTIONS))
+        return StreamTranscriber(SileroProbs(), windows, resample=resample)
 
     def _segments(self, model: WhisperModel, samples: np.ndarray) -> Iterator[Any]:
         """faster-whisper's segments as they are decoded; its failures as StarcoachError.
@@ -180,9 +192,10 @@ def _as_mono(audio: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(samples)
 
 
-def _words_of(segment: Any, duration: float, previous_start: float) -> list[Word]:
+def words_of_segment(heard: Iterable[Any], duration: float, previous_start: float) -> list[Word]:
+    """One Whisper segment's words (objects with .word, .start, .end, .probability) as Words."""
     words = []
-    for w in segment.words or ():
+    for w in heard:
         text = w.word.strip()
         if not any(ch.isalnum() for ch in text):
             continue  # a lone "." or "-" is not a word

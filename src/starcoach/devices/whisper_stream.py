@@ -1,0 +1,145 @@
+"""The faster-whisper side of live transcription (stream.py): VAD probabilities as the audio
+arrives, and one 30 s window decoded exactly as `WhisperModel.transcribe` decodes it.
+
+Why not call `transcribe` on pieces: its loop decides where the next window starts only after
+decoding the one before, so a piece cannot be cut to match; and the VAD it runs first needs the
+whole file. These two classes take faster-whisper's loop apart at its own seams, for starcoach's
+decoding options (DECODE_OPTIONS: English, word times, VAD, no conditioning on previous text, no
+hallucination-silence threshold). They lean on faster-whisper internals (`generate_with_fallback`,
+`_split_segments_by_timestamps`, the VAD model's session), so `tests/test_transcriber_real.py`
+checks on real speech that the live words equal the whole-file words.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from starcoach.records import Word
+from starcoach.stream import HOP, WINDOW_FRAMES, Heard, WindowResult, window_region
+from starcoach.vad_chunks import VAD_WINDOW
+
+_CONTEXT = 64  # samples of the previous VAD window the Silero model sees with each window
+
+
+class SileroProbs:
+    """faster-whisper's Silero VAD, fed in order: the model is recurrent, so its state (h, c) is
+    carried from call to call; the probabilities equal one call over the whole audio."""
+
+    def __init__(self) -> None:
+        from faster_whisper.vad import get_vad_model
+
+        self._session = get_vad_model().session
+        self._h = np.zeros((1, 1, 128), dtype=np.float32)
+        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._context = np.zeros(_CONTEXT, dtype=np.float32)  # faster-whisper starts from zeros
+        self._rest = np.zeros(0, dtype=np.float32)
+
+    def _run(self, windows: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, Any, Any]:
+        rows = windows.reshape(-1, VAD_WINDOW)
+        context = np.concatenate([self._context[np.newaxis], rows[:-1, -_CONTEXT:]])
+        out, h, c = self._session.run(None, {"input": np.concatenate([context, rows], axis=1), "h": h, "c": c})
+        return np.asarray(out, dtype=np.float32).ravel(), h, c
+
+    def feed(self, samples: np.ndarray) -> np.ndarray:
+        """The probabilities of the whole windows completed by `samples`."""
+        audio = np.concatenate([self._rest, np.asarray(samples, dtype=np.float32)])
+        n = len(audio) // VAD_WINDOW * VAD_WINDOW
+        self._rest = audio[n:]
+        if n == 0:
+            return np.zeros(0, dtype=np.float32)
+        probs, self._h, self._c = self._run(audio[:n], self._h, self._c)
+        self._context = audio[n - _CONTEXT:n]
+        return probs
+
+    def tail(self) -> float:
+        """The probability of the last, zero-padded window if the audio ended now (as faster-whisper
+        pads: a whole window of zeros when the length is a multiple of 512). State is not changed."""
+        window = np.zeros(VAD_WINDOW, dtype=np.float32)
+        window[:len(self._rest)] = self._rest
+        probs, _, _ = self._run(window, self._h, self._c)
+        return float(probs[0])
+
+
+class WhisperWindows:
+    """Decodes one window of the collapsed speech as faster-whisper's `generate_segments` would."""
+
+    def __init__(self, model: Any, options: Any) -> None:
+        from faster_whisper.tokenizer import Tokenizer
+
+        self.model = model
+        self.options = options
+        self.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
+
+    @classmethod
+    def for_model(cls, model: Any, decode_options: dict[str, Any]) -> WhisperWindows:
+        # transcribe() builds the exact TranscriptionOptions; it decodes nothing until iterated.
+        _segments, info = model.transcribe(np.zeros(VAD_WINDOW, dtype=np.float32), **decode_options)
+        return cls(model, info.transcription_options)
+
+    def log_mel(self, samples: np.ndarray, at_end: bool) -> np.ndarray:
+        """faster-whisper's FeatureExtractor before its last step, the clamp to the loudest bin."""
+        fe = self.model.feature_extractor
+        if at_end:
+            samples = np.pad(samples, (0, 160))  # as FeatureExtractor pads the whole file
+        window = np.hanning(fe.n_fft + 1)[:-1].astype("float32")
+        stft = fe.stft(samples, fe.n_fft, fe.hop_length, window=window, return_complex=True).astype("complex64")
+        return np.log10(np.clip(fe.mel_filters @ (np.abs(stft[..., :-1]) ** 2), a_min=1e-10, a_max=None))
+
+    def reference(self, speech: np.ndarray) -> float:
+        """The loudest log-Mel bin of `speech`: Whisper clamps every bin to 8 (80 dB) below it."""
+        return float(self.log_mel(speech, True).max()) if len(speech) else 0.0
+
+    def features(self, speech: np.ndarray, seek: int) -> tuple[np.ndarray, int, float]:
+        """Frames [seek, seek + size) of the whole speech's features, computed from a slice with a few
+        frames of context each side (the STFT's edges); `size` is what the whole-file loop uses.
+
+        Whisper clamps each bin to 80 dB below the loudest bin of the whole file. The rest of the
+        take is not known yet, so the loudest bin of the speech so far stands in; when the take's
+        loudest moment comes later, this window's quietest bins (and maybe a word time) differ.
+        """
+        a0, a1 = window_region(seek, len(speech))
+        at_end = a1 == len(speech)
+        region = self.log_mel(speech[a0:a1], at_end)
+        loudest = self.reference(speech)
+        first = seek - a0 // HOP
+        size = min(WINDOW_FRAMES, len(speech) // HOP - seek)
+        return (np.maximum(region[:, first:first + size], loudest - 8.0) + 4.0) / 4.0, size, loudest
+
+    def decode(self, speech: np.ndarray, seek: int, last_speech: float) -> WindowResult:
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.utils import get_end
+
+        model, opts, tok = self.model, self.options, self.tokenizer
+        feats, size, loudest = self.features(speech, seek)
+        time_offset = seek * model.feature_extractor.time_per_frame
+        encoder_output = model.encode(pad_or_trim(feats))
+        prompt = model.get_prompt(tok, [], without_timestamps=opts.without_timestamps, prefix=None,
+                                  hotwords=opts.hotwords)
+        result, avg_logprob, _temperature, _ratio = model.generate_with_fallback(encoder_output, prompt, tok, opts)
+        if opts.no_speech_threshold is not None and result.no_speech_prob > opts.no_speech_threshold and not (
+                opts.log_prob_threshold is not None and avg_logprob > opts.log_prob_threshold):
+            return WindowResult([], seek + size, last_speech, loudest)
+        segments, next_seek, single_timestamp_ending = model._split_segments_by_timestamps(
+            tokenizer=tok, tokens=result.sequences_ids[0], time_offset=time_offset, segment_size=size,
+            segment_duration=size * model.feature_extractor.time_per_frame, seek=seek)
+        model.add_word_timestamps([segments], tok, encoder_output, size, opts.prepend_punctuations,
+                                  opts.append_punctuations, last_speech_timestamp=last_speech)
+        last_word_end = get_end(segments)
+        if not single_timestamp_ending and last_word_end is not None and last_word_end > time_offset:
+            next_seek = round(last_word_end * model.frames_per_second)
+        if last_word_end is not None:
+            last_speech = last_word_end
+        heard = [[Heard(w["word"], w["start"], w["end"], w["probability"]) for w in s["words"]]
+                 for s in segments if s["start"] != s["end"] and tok.decode(s["tokens"]).strip()]
+        return WindowResult(heard, next_seek, last_speech, loudest)
+
+    @staticmethod
+    def words(segments: list[list[Heard]], duration: float) -> list[Word]:
+        from starcoach.devices.transcriber import words_of_segment
+
+        words: list[Word] = []
+        for segment in segments:
+            words.extend(words_of_segment(segment, duration, words[-1].start if words else 0.0))
+        return words
