@@ -191,14 +191,31 @@ def test_silence_only_gives_no_words() -> None:
     assert whole_file(np.zeros(5 * RATE, dtype=np.float32)) == []
 
 
-def test_exact_says_whether_every_window_saw_what_the_whole_file_gives() -> None:
-    audio = recording(talk(60))  # each word louder than the one before: the loudest comes last
-    _, stream, _ = live(audio, FakeWhisper())
-    assert stream.exact
-    _, stream, _ = live(audio, FakeWhisper(loudness_matters=True))
-    assert not stream.exact, "the early windows saw a quieter 'loudest' level than the whole take has"
-    _, stream, _ = live(audio[::-1].copy(), FakeWhisper(loudness_matters=True))
-    assert stream.exact, "loudest first: every window saw the whole take's level"
+def test_windows_decoded_before_a_louder_moment_are_decoded_again_while_idle() -> None:
+    audio = recording(talk(60))  # each word louder than the one before
+    decoder = FakeWhisper(loudness_matters=True)
+    words, stream, _ = live(audio, decoder)
+    assert stream.exact and decoder.calls.count(0) > 1
+    assert [w.text for w in words] == [w.text for w in whole_file(audio)]
+    decoder = FakeWhisper(loudness_matters=True)
+    _, stream, _ = live(audio[::-1].copy(), decoder)  # loudest first: nothing to do again
+    assert stream.exact and decoder.calls.count(0) == 1
+
+
+def test_a_louder_moment_just_before_the_stop_leaves_the_words_inexact() -> None:
+    audio = recording(talk(40))
+    audio[-RATE // 2:] = 0.5  # a loud last half second
+    decoder = FakeWhisper(loudness_matters=True)
+    stream = StreamTranscriber(FakeProbs(), decoder)
+    block = RATE // 10
+    for i in range(0, len(audio) - RATE // 2, block):
+        stream.feed(audio[i:i + block])
+        time.sleep(0.002)
+    time.sleep(0.5)  # the worker is idle now
+    stream.feed(audio[-RATE // 2:])
+    words = stream.finish()
+    assert not stream.exact, "the first window saw a quieter 'loudest' level than the whole take has"
+    assert [w.text for w in words] == [w.text for w in whole_file(audio)]
 
 
 def test_resampled_blocks_are_not_exact() -> None:

@@ -1,4 +1,7 @@
-"""Transcribe while the candidate is still speaking, so the report is ready as they stop.
+"""Transcribe while the candidate is still speaking, for transcribers with no live path of their own.
+
+WhisperTranscriber has one (stream.py: the whole-file algorithm run as the audio arrives); this is
+the general fallback, used by the tests' fake transcribers, which only transcribe whole arrays.
 
 Audio arrives in small blocks. Once ~10 s are buffered, the buffer is cut at its last pause of at least
 0.3 s and that chunk goes to a worker thread; at the stop only the tail is left to transcribe. Cutting

@@ -1,10 +1,10 @@
 """The final pass: each recorded take transcribed again as a whole, after its live report.
 
-The live transcriber gives Whisper ~10 s chunks so that the report is ready as the candidate
-stops. Whole-file transcription gives it 30 s windows, and a few words in five minutes come out
-differently, more often right than wrong (bench/PRACTICE.md). So each take is transcribed again
-in the background (while the next question is spoken and answered), and the session keeps that
-transcript, rescored. Replay, reports and progress then read what `starcoach score` would make
+The Whisper live path (stream.py) is the whole-file algorithm run as the audio arrives, and says
+when its words are the whole-file words to the bit. When they may not be (the take's loudest
+moment came after some windows were decoded; a device resampled live) or the live path was
+chunks cut at pauses (live.py), the take is transcribed again in the background (while the next
+question is spoken and answered), and the session keeps that transcript, rescored. Replay, reports and progress then read what `starcoach score` would make
 of the same file, and the candidate is told when the score moved.
 
 The transcription, the audio loading and the scoring are passed in; no device library here.

@@ -40,6 +40,7 @@ WINDOW_FRAMES = 3000  # 30 s
 CONTEXT_FRAMES = 4  # extra frames each side of a window, so the STFT's edges fall outside it
 SETTLE_S = 3.0  # the VAD's decisions this far behind the newest audio are final (2 s + 0.4 s pad)
 STEP_S = 1.0  # look for work after each second of new audio
+REFRESH_S = 3.0  # when idle, look for a stale window at most once per this much new audio
 
 
 def window_region(seek: int, n_speech: int) -> tuple[int, int]:
@@ -82,6 +83,7 @@ class _Window:
     audio: np.ndarray  # the samples window_region() covered when it was decoded
     at_end: bool  # it reached the end of the speech: it holds only while no more speech comes
     result: WindowResult
+    last_speech_in: float  # what it was given of the window before (Whisper's word timing)
 
     def holds(self, speech: np.ndarray) -> bool:
         a0, a1 = window_region(self.seek, len(speech))
@@ -112,6 +114,7 @@ class StreamTranscriber:
         self._words: list[Word] = []
         self.windows = 0
         self.exact = True
+        self._refreshed = 0  # the audio length at the last look for stale windows
         self._worker = threading.Thread(target=self._work, name="starcoach-live-transcriber", daemon=True)
         self._worker.start()
 
@@ -194,24 +197,55 @@ class StreamTranscriber:
             if self._windows else (0, 0.0)
         settled_s = len(audio) / SAMPLE_RATE - SETTLE_S
         speech_ended = bool(chunks) and chunks[-1].end < len(audio)  # the VAD closed the last chunk
+        decoded = False
         while seek < len(speech) // HOP and not self._closed:
             a0, a1 = window_region(seek, len(speech))
             at_end = a1 == len(speech)
             if not final and not (speech_ended if at_end else _recording_time(chunks, a1) <= settled_s):
                 break
-            started = time.monotonic()
-            result = self._decoder.decode(speech, seek, last_speech)
-            log.debug("window at %.1f s decoded in %.2f s", seek * HOP / SAMPLE_RATE, time.monotonic() - started)
-            self._windows.append(_Window(seek, speech[a0:a1].copy(), at_end, result))
-            self.windows += 1
-            if result.next_seek <= seek:  # cannot happen with faster-whisper; never loop on it
+            self._windows.append(self._decode(speech, seek, last_speech))
+            decoded = True
+            if self._windows[-1].result.next_seek <= seek:  # cannot happen with faster-whisper; never loop
                 break
-            seek, last_speech = result.next_seek, result.last_speech
+            seek, last_speech = self._windows[-1].result.next_seek, self._windows[-1].result.last_speech
         if final:
             self._words = self._decoder.words(_in_recording(self._windows, chunks), len(audio) / SAMPLE_RATE)
             if self._windows:
-                reference = self._decoder.reference(speech)
-                self.exact = self.exact and all(w.result.reference == reference for w in self._windows)
+                self.exact = self.exact and self._first_stale(self._decoder.reference(speech)) is None
+        elif not decoded and len(audio) - self._refreshed >= REFRESH_S * SAMPLE_RATE:
+            self._refresh(speech, len(audio))
+
+    def _decode(self, speech: np.ndarray, seek: int, last_speech: float) -> _Window:
+        started = time.monotonic()
+        result = self._decoder.decode(speech, seek, last_speech)
+        log.debug("window at %.1f s decoded in %.2f s", seek * HOP / SAMPLE_RATE, time.monotonic() - started)
+        self.windows += 1
+        a0, a1 = window_region(seek, len(speech))
+        return _Window(seek, speech[a0:a1].copy(), a1 == len(speech), result, last_speech)
+
+    def _first_stale(self, reference: float) -> int | None:
+        """The first window decoded with other inputs than a whole-file pass would give it now: an
+        older reference (a louder moment came since), or the window before it was decoded again."""
+        previous_last_speech = 0.0
+        for i, w in enumerate(self._windows):
+            if w.result.reference != reference or w.last_speech_in != previous_last_speech:
+                return i
+            previous_last_speech = w.result.last_speech
+        return None
+
+    def _refresh(self, speech: np.ndarray, n: int) -> None:
+        """When idle, decode again the first stale window, so that the words are exact by the stop."""
+        self._refreshed = n
+        i = self._first_stale(self._decoder.reference(speech))
+        if i is None:
+            return
+        old = self._windows[i]
+        new = self._decode(speech, old.seek, self._windows[i - 1].result.last_speech if i else 0.0)
+        if new.result.next_seek != old.result.next_seek:  # the windows after it start elsewhere now
+            log.info("live transcription: %d window(s) after %.1f s dropped (a louder moment moved a window)",
+                     len(self._windows) - i - 1, old.seek * HOP / SAMPLE_RATE)
+            del self._windows[i + 1:]
+        self._windows[i] = new
 
 
 def _recording_time(chunks: list[Chunk], speech_sample: int) -> float:

@@ -71,12 +71,17 @@ class WhisperWindows:
         self.model = model
         self.options = options
         self.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
+        self._last: tuple[np.ndarray, float] | None = None
 
     @classmethod
     def for_model(cls, model: Any, decode_options: dict[str, Any]) -> WhisperWindows:
         # transcribe() builds the exact TranscriptionOptions; it decodes nothing until iterated.
         _segments, info = model.transcribe(np.zeros(VAD_WINDOW, dtype=np.float32), **decode_options)
-        return cls(model, info.transcription_options)
+        opts = info.transcription_options
+        if not (opts.word_timestamps and not opts.condition_on_previous_text and not opts.multilingual
+                and opts.hallucination_silence_threshold is None and opts.initial_prompt is None):
+            raise ValueError("live decoding mirrors faster-whisper only for starcoach's DECODE_OPTIONS")
+        return cls(model, opts)
 
     def log_mel(self, samples: np.ndarray, at_end: bool) -> np.ndarray:
         """faster-whisper's FeatureExtractor before its last step, the clamp to the loudest bin."""
@@ -89,7 +94,9 @@ class WhisperWindows:
 
     def reference(self, speech: np.ndarray) -> float:
         """The loudest log-Mel bin of `speech`: Whisper clamps every bin to 8 (80 dB) below it."""
-        return float(self.log_mel(speech, True).max()) if len(speech) else 0.0
+        if self._last is None or self._last[0] is not speech:  # asked twice per step at the stop
+            self._last = (speech, float(self.log_mel(speech, True).max()) if len(speech) else 0.0)
+        return self._last[1]
 
     def features(self, speech: np.ndarray, seek: int) -> tuple[np.ndarray, int, float]:
         """Frames [seek, seek + size) of the whole speech's features, computed from a slice with a few
