@@ -166,3 +166,16 @@ def test_base_keeps_fillers(base, tmp_path):
 
     spoken = normalize(join_words(words))
     assert spoken.count("uh") + spoken.count("um") >= 1, spoken
+
+
+def test_the_live_reference_level_is_the_loudest_bin_of_the_whole_speech(base, audio_dir):
+    """Whisper clamps quiet bins relative to the loudest of the whole file; the live path works it
+    out 30 s at a time (with a cache), and must get the same value for any length."""
+    from starcoach.devices.transcriber import DECODE_OPTIONS
+    from starcoach.devices.whisper_stream import WhisperWindows
+
+    windows = WhisperWindows.for_model(base.load(), dict(DECODE_OPTIONS))
+    speech = load_audio(audio_dir / "gb0.wav")[: 75 * SAMPLE_RATE]
+    for n in (len(speech), len(speech) - 12345, 30 * SAMPLE_RATE, 30 * SAMPLE_RATE + 77, 5 * SAMPLE_RATE):
+        whole = base.load().feature_extractor(speech[:n])  # normalised: the clamp is at max - 8 -> (max + 4) / 4
+        assert (windows.reference(speech[:n]) + 4.0) / 4.0 == pytest.approx(float(whole.max()), abs=1e-6), n

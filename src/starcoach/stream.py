@@ -126,11 +126,13 @@ class StreamTranscriber:
 
     def feed(self, block: np.ndarray, rate: int | None = None) -> None:
         block = np.asarray(block, dtype=np.float32)
+        # The saved file is decoded with FFmpeg's downmix and resampler, not these: not exact then.
         if block.ndim == 2:  # (frames, channels) from the recorder
+            self.exact = self.exact and block.shape[1] == 1
             block = block.mean(axis=1)
         if (rate or self._rate) != SAMPLE_RATE and self._resample is not None:
             block = self._resample(block, rate or self._rate)
-            self.exact = False  # the saved file is decoded with FFmpeg's resampler, not this one
+            self.exact = False
         with self._wake:
             if self._n + len(block) > len(self._audio):
                 grown = np.zeros(max(2 * len(self._audio), self._n + len(block)), dtype=np.float32)

@@ -12,6 +12,7 @@ checks on real speech that the live words equal the whole-file words.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -71,7 +72,7 @@ class WhisperWindows:
         self.model = model
         self.options = options
         self.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
-        self._last: tuple[np.ndarray, float] | None = None
+        self._block_max: dict[tuple[int, int, bytes], float] = {}
 
     @classmethod
     def for_model(cls, model: Any, decode_options: dict[str, Any]) -> WhisperWindows:
@@ -93,10 +94,24 @@ class WhisperWindows:
         return np.log10(np.clip(fe.mel_filters @ (np.abs(stft[..., :-1]) ** 2), a_min=1e-10, a_max=None))
 
     def reference(self, speech: np.ndarray) -> float:
-        """The loudest log-Mel bin of `speech`: Whisper clamps every bin to 8 (80 dB) below it."""
-        if self._last is None or self._last[0] is not speech:  # asked twice per step at the stop
-            self._last = (speech, float(self.log_mel(speech, True).max()) if len(speech) else 0.0)
-        return self._last[1]
+        """The loudest log-Mel bin of `speech`: Whisper clamps every bin to 8 (80 dB) below it.
+
+        Worked out 30 s at a time (the whole take at once would take ~200 MB for 5 minutes), and
+        each block's loudest bin is kept while its samples stay the same: only the end changes.
+        """
+        n_frames = len(speech) // HOP + 1  # the frames FeatureExtractor gives for the whole speech
+        loudest, known = float("-inf"), {}
+        for f0 in range(0, n_frames if len(speech) else 0, WINDOW_FRAMES):
+            a0, a1 = window_region(f0, len(speech))
+            key = (f0, a1 - a0, hashlib.blake2b(speech[a0:a1].tobytes(), digest_size=16).digest())
+            if key not in self._block_max:
+                frames = self.log_mel(speech[a0:a1], a1 == len(speech))
+                first = f0 - a0 // HOP
+                self._block_max[key] = float(frames[:, first:first + min(WINDOW_FRAMES, n_frames - f0)].max())
+            known[key] = self._block_max[key]
+            loudest = max(loudest, known[key])
+        self._block_max = known
+        return loudest if known else 0.0
 
     def features(self, speech: np.ndarray, seek: int) -> tuple[np.ndarray, int, float]:
         """Frames [seek, seek + size) of the whole speech's features, computed from a slice with a few
