@@ -192,13 +192,16 @@ def test_silence_only_gives_no_words() -> None:
 
 
 def test_windows_decoded_before_a_louder_moment_are_decoded_again_while_idle() -> None:
-    audio = recording(talk(60))  # each word louder than the one before
+    # Each word louder than the one before for 45 words (40 s), then 40 quieter ones: the first
+    # window is decoded (at ~32 s) before the loudest word, and done again once the worker is idle.
+    audio = recording(talk(85))
+    audio[int(40.5 * RATE):] = np.minimum(audio[int(40.5 * RATE):], 0.001)
     decoder = FakeWhisper(loudness_matters=True)
     words, stream, _ = live(audio, decoder)
     assert stream.exact and decoder.calls.count(0) > 1
     assert [w.text for w in words] == [w.text for w in whole_file(audio)]
     decoder = FakeWhisper(loudness_matters=True)
-    _, stream, _ = live(audio[::-1].copy(), decoder)  # loudest first: nothing to do again
+    _, stream, _ = live(recording(talk(60))[::-1].copy(), decoder)  # loudest first: nothing to do again
     assert stream.exact and decoder.calls.count(0) == 1
 
 

@@ -38,7 +38,7 @@ log = logging.getLogger("starcoach")
 HOP = 160  # samples per Whisper feature frame
 WINDOW_FRAMES = 3000  # 30 s
 CONTEXT_FRAMES = 4  # extra frames each side of a window, so the STFT's edges fall outside it
-SETTLE_S = 3.0  # the VAD's decisions this far behind the newest audio are final (2 s + 0.4 s pad)
+SETTLE_S = 2.0  # the VAD's decisions this far behind the newest audio are final (2 s silence - 0.4 s pad)
 STEP_S = 1.0  # look for work after each second of new audio
 REFRESH_S = 3.0  # when idle, look for a stale window at most once per this much new audio
 
@@ -111,6 +111,7 @@ class StreamTranscriber:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._final = self._closed = False
+        self._finish_called = 0.0
         self._words: list[Word] = []
         self.windows = 0
         self.exact = True
@@ -146,6 +147,7 @@ class StreamTranscriber:
         """Decode what is left, as the whole-file transcription would end; raises what the worker raised."""
         with self._wake:
             self._final = True
+            self._finish_called = time.monotonic()
             self._wake.notify()
         self._worker.join()
         if self._error is not None:
@@ -174,6 +176,9 @@ class StreamTranscriber:
                     final, n = self._final, self._n
                     audio = self._audio[:n]  # a view: only ever appended to beyond n
                 stepped = n
+                if final:  # how long the window being decoded at the stop kept it waiting
+                    log.info("live transcription: the stop waited %.2f s for work in progress",
+                             time.monotonic() - self._finish_called)
                 self._step(audio, final)
                 if final:
                     return
@@ -199,7 +204,7 @@ class StreamTranscriber:
             if self._windows else (0, 0.0)
         settled_s = len(audio) / SAMPLE_RATE - SETTLE_S
         speech_ended = bool(chunks) and chunks[-1].end < len(audio)  # the VAD closed the last chunk
-        decoded = False
+        decoded, decodes_before, seek_at_start = False, self.windows, seek
         while seek < len(speech) // HOP and not self._closed:
             a0, a1 = window_region(seek, len(speech))
             at_end = a1 == len(speech)
@@ -211,6 +216,8 @@ class StreamTranscriber:
                 break
             seek, last_speech = self._windows[-1].result.next_seek, self._windows[-1].result.last_speech
         if final:
+            log.info("live transcription at the stop: %d window(s) decoded from %.1f s of %.1f s of speech",
+                     self.windows - decodes_before, seek_at_start * HOP / SAMPLE_RATE, len(speech) / SAMPLE_RATE)
             self._words = self._decoder.words(_in_recording(self._windows, chunks), len(audio) / SAMPLE_RATE)
             if self._windows:
                 self.exact = self.exact and self._first_stale(self._decoder.reference(speech)) is None
