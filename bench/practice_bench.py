@@ -187,6 +187,7 @@ def live_run(rig: pulse.VirtualAudio, audio: Path, stop: str, silence_s: float, 
         "n_words": len(normalize(final.get("live_text", final_text))),
         "wav": sessions[-1] / session["answers"][0]["audio"],
         "other_warnings": [l for l in log if " WARNING " in l or "Traceback" in l],
+        "at_the_stop": [l.split(" INFO ", 1)[1] for l in log if "live transcription" in l and " INFO " in l][-3:],
     }
 
 
