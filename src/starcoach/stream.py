@@ -5,9 +5,11 @@ faster-whisper transcribes a file in three steps: Silero VAD finds the speech an
 2 s are dropped; the speech is joined end to end; Whisper decodes it in 30 s windows, each starting
 where the last complete word of the one before ended. With starcoach's options (no conditioning on
 previous text) a window's words depend only on the audio inside it. So the same steps can run as
-the audio arrives: a window is decoded once the speech it covers can no longer change (the VAD
-decides a silence within 2.4 s, so `SETTLE_S` after the window's end), and the last window is
-decoded ahead once the speaker has been quiet long enough for the VAD to close their last chunk.
+the audio arrives: a window is decoded once the speech it covers can no longer change (`SETTLE_S`
+behind the newest audio: the VAD drops a silence once it has lasted 2 s, keeping 0.4 s of it), and
+the last window is decoded ahead once the speaker has been quiet long enough for the VAD to close
+their last chunk. Windows decoded before the take's loudest moment are decoded again while the
+worker is idle (Whisper's features depend on the loudest bin of the whole file).
 At the stop, only the speech since the last settled window is left: one window, rarely two.
 
 Each decoded window keeps the audio it was decoded from. Before the next step, every window is
