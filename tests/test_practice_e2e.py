@@ -306,6 +306,19 @@ def test_a_spoken_session_with_a_follow_up(virtual_audio, speech: Speech, tmp_pa
     assert follow["live"]["whole_file_words"] or "follow-up 1: final transcript" in out
 
 
+def answer_for(run: PracticeRun, helpers: list[subprocess.Popen], rig, answer: Path,
+               seconds: float) -> tuple[float, float, subprocess.Popen]:
+    """At "recording", play `answer` into the virtual microphone and return `seconds` into it:
+    (when "recording" was read, when the playback started, the player)."""
+    started = run.wait_for("recording", timeout=60)
+    time.sleep(LEAD_IN_S)
+    player = rig.play(answer, wait=False)
+    helpers.append(player)
+    playing = time.monotonic()
+    time.sleep(seconds)
+    return started, playing, player
+
+
 def test_ctrl_c_ends_the_take_which_is_kept_scored_and_saved(virtual_audio, speech: Speech, tmp_path: Path) -> None:
     """Ctrl-C is how a take ends when Enter cannot be read (the hint says so): the take is kept,
     scored and reported, the session saved as interrupted, no follow-up asked, and the exit is 0
@@ -313,12 +326,7 @@ def test_ctrl_c_ends_the_take_which_is_kept_scored_and_saved(virtual_audio, spee
     home = tmp_path / "home"
     args = practice_args("--device", virtual_audio.input_device, "--no-speak")
     with practice_run(args, rig_env(virtual_audio, home)) as (run, helpers):
-        started = run.wait_for("recording", timeout=60)
-        time.sleep(LEAD_IN_S)
-        player = virtual_audio.play(speech.answer, wait=False)
-        helpers.append(player)
-        playing = time.monotonic()
-        time.sleep(8.0)
+        started, playing, player = answer_for(run, helpers, virtual_audio, speech.answer, 8.0)
         run.proc.send_signal(signal.SIGINT)
         signalled = time.monotonic()
         player.terminate()
@@ -355,12 +363,7 @@ def test_sigkill_mid_answer_leaves_a_readable_take_and_an_interrupted_session(vi
     home = tmp_path / "home"
     args = practice_args("--device", virtual_audio.input_device, "--no-speak")
     with practice_run(args, rig_env(virtual_audio, home)) as (run, helpers):
-        started = run.wait_for("recording", timeout=60)
-        time.sleep(LEAD_IN_S)
-        player = virtual_audio.play(speech.answer, wait=False)
-        helpers.append(player)
-        playing = time.monotonic()
-        time.sleep(6.0)
+        started, playing, player = answer_for(run, helpers, virtual_audio, speech.answer, 6.0)
         run.proc.kill()
         killed = time.monotonic()
         run.proc.wait(timeout=10)
