@@ -76,7 +76,8 @@ def test_score_text_prints_the_json_contract(tiny_bank: Path, answer_file: Path)
         for e in f["evidence"]:
             assert {"text", "start", "end"} == set(e)
     wrote = next(f for f in data["findings"] if f["id"] == "wrote")
-    assert wrote["passed"] and wrote["evidence"][0]["text"] == "wrote"
+    # evidence is the whole clause that matched, with its times
+    assert wrote["passed"] and wrote["evidence"][0]["text"] == "I wrote a one page memo for my director with the traces and a proposal."
     assert 0 <= data["score"] <= 100
 
 

@@ -18,6 +18,8 @@ from starcoach.records import SECTION_NAMES
 
 SEVERITIES = {"high": 3, "medium": 2, "low": 1, "info": 0}
 DELIVERY_METRICS = ("wpm", "fillers_per_min", "hedges_per_min", "long_pauses", "repeats")
+# A phrase check matches by its regular expressions, by the meaning of its examples, or both.
+MEANING_FIELDS = ("examples", "counter_examples", "threshold", "who", "unless", "min_words")
 # Each kind: its default category and the kind-specific fields it accepts.
 CHECK_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "structure": ("structure", ("min_words",)),
@@ -25,7 +27,7 @@ CHECK_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "total_time": ("timing", ()),
     "share": ("timing", ("section", "min", "max")),
     "pronouns": ("content", ("scope", "min_i_share")),
-    "phrases": ("content", ("patterns", "scope", "expect", "min_count", "max_count")),
+    "phrases": ("content", ("patterns", "scope", "expect", "min_count", "max_count") + MEANING_FIELDS),
     "delivery": ("delivery", ("metric", "min", "max")),
 }
 COMMON_FIELDS = ("id", "kind", "message", "advice", "severity", "category", "levels")
@@ -244,7 +246,9 @@ class _Node:
 # --------------------------------------------------------------------------- checks
 
 
-def _patterns(node: _Node) -> tuple[str, ...]:
+def _patterns(node: _Node, required: bool = True) -> tuple[str, ...]:
+    if node.value is None and not required:
+        return ()
     out = []
     for item in node.items():
         if not isinstance(item.value, str) or not item.value.strip():
@@ -255,9 +259,35 @@ def _patterns(node: _Node) -> tuple[str, ...]:
         except re.error as e:
             raise item.fail(f"not a valid regular expression: {e}") from None
         out.append(pattern)
-    if not out:
+    if not out and required:
         raise node.fail("needs at least one pattern")
     return tuple(out)
+
+
+def _sentences(node: _Node) -> tuple[str, ...]:
+    if node.value is None:
+        return ()
+    return tuple(item.text() for item in node.items())
+
+
+def _meaning_params(node: _Node, *, expect: str) -> dict[str, Any]:
+    """The fields that match by meaning (see questions/README.md, "Checks by example")."""
+    examples = _sentences(node.get("examples", None, required=False))
+    params: dict[str, Any] = {
+        "patterns": _patterns(node.get("patterns", None, required=False), required=not examples),
+        "examples": examples,
+        "counter_examples": _sentences(node.get("counter_examples", None, required=False)),
+        "threshold": None,
+        # a mistake is the candidate's own; evidence of a behaviour may be said any way
+        "who": node.get("who", "self" if expect == "absent" else "anyone").choice(("self", "anyone")),
+        "unless": tuple(i.ident() for i in node.get("unless", []).items()),
+        "min_words": int(node.get("min_words", 0).number(0)),
+    }
+    if params["counter_examples"] and not examples:
+        raise node.get("counter_examples").fail("counter_examples need examples beside them")
+    if node.mapping().get("threshold") is not None:
+        params["threshold"] = node.get("threshold").number(0, 1)
+    return params
 
 
 def _scope(node: _Node) -> tuple[str, ...] | None:
@@ -299,9 +329,9 @@ def parse_check(node: _Node, known_levels: set[str] | None) -> Check:
         params["scope"] = _scope(node.get("scope", None, required=False))
         params["min_i_share"] = node.get("min_i_share").number(0, 1)
     elif kind == "phrases":
-        params["patterns"] = _patterns(node.get("patterns"))
-        params["scope"] = _scope(node.get("scope", None, required=False))
         params["expect"] = node.get("expect").choice(("present", "absent"))
+        params.update(_meaning_params(node, expect=params["expect"]))
+        params["scope"] = _scope(node.get("scope", None, required=False))
         params["min_count"] = int(node.get("min_count", 1).number(1))
         params["max_count"] = int(node.get("max_count", 0).number(0))
     elif kind == "delivery":
@@ -335,7 +365,7 @@ def _phrase_check(node: _Node, *, id: str, message: str, advice: str, expect: st
         category=category,
         levels=_levels(node.get("levels", None, required=False), levels),
         params={
-            "patterns": _patterns(node.get("patterns")),
+            **_meaning_params(node, expect=expect),
             "scope": _scope(node.get("scope", None, required=False)),
             "expect": expect,
             "min_count": 1,
@@ -382,7 +412,7 @@ def _parse_question(node: _Node, path: Path) -> Question:
         fid = f.get("id").ident()
         avoid, sounds = [], {}
         for a in f.get("avoid", []).items():
-            a.only(("id", "sounds_like", "patterns", "advice", "scope", "max_count", "severity"))
+            a.only(("id", "sounds_like", "patterns", "advice", "scope", "max_count", "severity") + MEANING_FIELDS)
             aid = a.get("id").ident()
             sounds[aid] = a.get("sounds_like").text()
             avoid.append(_phrase_check(
@@ -395,7 +425,8 @@ def _parse_question(node: _Node, path: Path) -> Question:
 
     mistakes = []
     for m in node.get("mistakes", []).items():
-        m.only(("id", "name", "sounds_like", "why", "patterns", "scope", "levels", "max_count", "severity", "advice"))
+        m.only(("id", "name", "sounds_like", "why", "patterns", "scope", "levels", "max_count", "severity", "advice")
+               + MEANING_FIELDS)
         name, advice = m.get("name").text(), m.get("advice").text()
         check = _phrase_check(m, id=m.get("id").ident(), message=f"Avoids the common mistake: {name}",
                               advice=advice, expect="absent",
@@ -405,7 +436,7 @@ def _parse_question(node: _Node, path: Path) -> Question:
 
     signals = []
     for s in node.get("fluency_signals", []).items():
-        s.only(("id", "phrase", "signals", "patterns"))
+        s.only(("id", "phrase", "signals", "patterns", "scope") + MEANING_FIELDS)
         phrase, what = s.get("phrase").text(), s.get("signals").text()
         check = _phrase_check(s, id=s.get("id").ident(), message=f"Fluency: {what}",
                               advice=f"A phrasing that shows it: \u201c{phrase}\u201d", expect="present",

@@ -87,6 +87,12 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
     category: str = "content"
     section: str | None = None  # set when the check was scoped to one section
+    # False when too little was said in the check's scope to judge it: it earns nothing and the
+    # message says so (a short answer gets no free passes).
+    judged: bool = True
+    # False for checks that pass by the absence of something (a mistake not heard): such a pass
+    # is not something the candidate did well, so reports do not list it under "done well".
+    positive: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,7 +128,8 @@ def finding_from_dict(d: dict[str, Any]) -> Finding:
     severity = d.get("severity") if d.get("severity") in SEVERITY_ORDER else "medium"
     section = d.get("section") if isinstance(d.get("section"), str) else None
     return Finding(d["id"], d["passed"], severity, str(d.get("message", d["id"])), str(d.get("advice", "")),
-                   tuple(evidence), str(d.get("category", "content")), section)
+                   tuple(evidence), str(d.get("category", "content")), section,
+                   judged=d.get("judged") is not False, positive=d.get("positive") is not False)
 
 
 def load_answer(session_id: str, index: int = 0, store: SessionStore | None = None) -> StoredAnswer:
@@ -187,10 +188,13 @@ def anchor_word(words: Sequence[StoredWord], e: Evidence) -> int | None:
 def _kind(f: Finding) -> str:
     if f.severity == "info":
         return "signal" if f.passed else "unheard"
-    return "passed" if f.passed else "failed"
+    if f.passed:
+        return "passed" if f.positive else "clear"  # a mistake not heard is not "done well"
+    return "failed"
 
 
-MARK = {"failed": ("\u2717", "bold red"), "signal": ("\u2605", "bold yellow"), "passed": ("\u2713", "green")}
+MARK = {"failed": ("\u2717", "bold red"), "signal": ("\u2605", "bold yellow"), "passed": ("\u2713", "green"),
+        "clear": ("\u2713", "dim")}
 
 
 def markers(words: Sequence[StoredWord], findings: Sequence[Finding]) -> tuple[dict[int, list[int]], dict[int, int]]:
@@ -200,7 +204,7 @@ def markers(words: Sequence[StoredWord], findings: Sequence[Finding]) -> tuple[d
     at: dict[int, list[int]] = {}
     first_seen: dict[int, int] = {}
     for fi, f in enumerate(findings):
-        if _kind(f) == "unheard":
+        if _kind(f) in ("unheard", "clear"):
             continue
         for e in f.evidence:
             wi = anchor_word(words, e)

@@ -31,7 +31,8 @@ def evidence_dict(e: Evidence) -> dict[str, Any]:
 
 def finding_dict(f: Finding) -> dict[str, Any]:
     return {"id": f.id, "passed": f.passed, "severity": f.severity, "category": f.category, "section": f.section,
-            "message": f.message, "advice": f.advice, "evidence": [evidence_dict(e) for e in f.evidence]}
+            "message": f.message, "advice": f.advice, "evidence": [evidence_dict(e) for e in f.evidence],
+            "judged": f.judged, "positive": f.positive}
 
 
 def answer_dict(a: ScoredAnswer, *, question_text: str = "") -> dict[str, Any]:
@@ -143,7 +144,7 @@ def _quote(e: Evidence) -> Text:
 
 def findings_view(findings: tuple[Finding, ...] | list[Finding]) -> Group:
     failed = sorted((f for f in findings if not f.passed and f.severity != "info"), key=lambda f: SEVERITY_ORDER[f.severity])
-    passed = [f for f in findings if f.passed and f.severity != "info"]
+    passed = [f for f in findings if f.passed and f.positive and f.severity != "info"]
     signals = [f for f in findings if f.passed and f.severity == "info"]
     parts: list[RenderableType] = [Text(f"To work on ({len(failed)})", style="bold red")]
     for f in failed:

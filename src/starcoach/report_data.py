@@ -129,7 +129,13 @@ def split_findings(findings: list[dict[str, Any]]) -> tuple[list[dict[str, Any]]
     """To work on (worst first), done well, and fluency signals heard (passed info findings)."""
     failed = sorted((f for f in findings if not f.get("passed") and f.get("severity") != "info"),
                     key=lambda f: SEVERITY_ORDER.get(string(f.get("severity")), 9))
-    passed = [f for f in findings if f.get("passed") and f.get("severity") != "info"]
+    passed = [f for f in findings if f.get("passed") and f.get("positive", True) is not False
+              and f.get("severity") != "info"]
     signals = [f for f in findings if f.get("passed") and f.get("severity") == "info"]
     return failed, passed, signals
+
+
+def not_heard(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mistakes checked for and not heard: passes by absence, shown apart from "done well"."""
+    return [f for f in findings if f.get("passed") and f.get("positive") is False and f.get("severity") != "info"]
 

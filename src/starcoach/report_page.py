@@ -18,6 +18,7 @@ from starcoach.report_data import (
     clock,
     date_text,
     dicts,
+    not_heard,
     escape,
     mapping,
     number,
@@ -220,8 +221,10 @@ _AVOIDED = re.compile(r"^avoids the common mistake:\s*", re.IGNORECASE)
 
 
 def _done_well(a: Answer) -> str:
-    _, passed, signals = split_findings(dicts((a.result or {}).get("findings")))
-    if not passed and not signals:
+    findings = dicts((a.result or {}).get("findings"))
+    _, passed, signals = split_findings(findings)
+    clear = not_heard(findings)
+    if not passed and not signals and not clear:
         return ""
     by_category: dict[str, list[dict[str, Any]]] = {}
     for f in passed:
@@ -245,6 +248,10 @@ def _done_well(a: Answer) -> str:
             lis.append(f'<li data-id="{escape(string(f.get("id")))}"><span class="tick-mark star" aria-hidden="true">\u2605</span><div>'
                        f'{escape(string(f.get("message")))}' + (f'<div class="quotes">{quotes}</div>' if quotes else "") + "</div></li>")
         blocks.append(f'<div class="dw-block"><h4>Fluency signals heard</h4><ul class="done">{"".join(lis)}</ul></div>')
+    if clear:  # checked and not heard: worth knowing, but not something done well
+        chips = "".join(f'<li data-id="{escape(string(f.get("id")))}">{escape(_AVOIDED.sub("", string(f.get("message"))))}</li>'
+                        for f in clear)
+        blocks.append(f'<div class="dw-block"><h4>Mistakes not heard</h4><ul class="chips">{chips}</ul></div>')
     return (f'<section class="card done-well"><h3>Done well <span class="count good">{len(passed) + len(signals)}</span></h3>'
             f'<div class="dw-grid">{"".join(blocks)}</div></section>')
 

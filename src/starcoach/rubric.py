@@ -6,18 +6,26 @@ Pure: it reads words, sections, timings and delivery figures, and imports no dev
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
+
+import numpy as np
 
 from starcoach.bank import SEVERITIES, Check, Targets
 from starcoach.delivery import Delivery
+from starcoach.meaning import THRESHOLD, Exemplars, Unit, best_matches
 from starcoach.records import Evidence, Finding, Score, Section, Word, join_words
 from starcoach.timing import Timing
 
 I_WORDS = frozenset({"i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll"})
 WE_WORDS = frozenset({"we", "us", "our", "ours", "ourselves", "we're", "we've", "we'd", "we'll"})
 MAX_QUOTES = 3  # findings quote at most this many places: enough to find them, not a wall of text
+# Below this many words in a check's scope there is nothing to judge: the check earns nothing and
+# says so, instead of passing because nothing wrong was heard in an answer that said nothing.
+MIN_WORDS_SECTION = 10
+MIN_WORDS_ANSWER = 40
+UNJUDGED = "not enough said to judge"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +39,27 @@ class AnswerContext:
     level: str
     targets: Targets
     order_problems: tuple[Evidence, ...] = ()
+    # The meaning layer (starcoach.meaning): the answer's clause units, their vectors, and the
+    # exemplars of a check. Without them, checks match by their patterns only.
+    units: tuple[Unit, ...] = ()
+    unit_vectors: np.ndarray | None = None
+    exemplars: Callable[[Check], Exemplars | None] | None = None
 
     def scoped_words(self, scope: tuple[str, ...] | None) -> list[Word]:
         if scope is None:
             return list(self.words)
         return [w for s in self.sections if s.name in scope for w in s.words]
+
+    def scoped_range(self, scope: tuple[str, ...] | None) -> list[tuple[int, int]]:
+        """The word-index ranges of the scope (sections are contiguous runs of words)."""
+        if scope is None:
+            return [(0, len(self.words))]
+        out, at = [], 0
+        for s in self.sections:
+            if s.name in scope and s.words:
+                out.append((at, at + len(s.words)))
+            at += len(s.words)
+        return out
 
     def section(self, name: str) -> Section:
         return next(s for s in self.sections if s.name == name)
@@ -78,6 +102,11 @@ class MatchText:
 
     def find(self, patterns: Sequence[str]) -> list[Evidence]:
         """Every non-overlapping match of any pattern, in time order, as quotes with times."""
+        return [Evidence(join_words(self.words[a : b + 1]), self.words[a].start, self.words[b].end)
+                for a, b in self.spans(patterns)]
+
+    def spans(self, patterns: Sequence[str]) -> list[tuple[int, int]]:
+        """(first, last) word indexes of every non-overlapping match, in order."""
         spans: list[tuple[int, int]] = []
         for pattern in patterns:
             for m in _compiled(pattern).finditer(self.text):
@@ -90,7 +119,7 @@ class MatchText:
                 merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
             else:
                 merged.append((a, b))
-        return [Evidence(join_words(self.words[a : b + 1]), self.words[a].start, self.words[b].end) for a, b in merged]
+        return merged
 
 
 @lru_cache(maxsize=2048)
@@ -166,23 +195,110 @@ def _pronouns(check: Check, ctx: AnswerContext) -> list[Finding]:
     i_count = sum(normalise_token(w.text) in I_WORDS for w in words)
     we = [w for w in words if normalise_token(w.text) in WE_WORDS]
     total = i_count + len(we)
-    share = i_count / total if total else 1.0
     where = ", ".join(check.params["scope"] or ("answer",))
+    if len(words) < MIN_WORDS_SECTION or not total:
+        return [replace(_finding(check, False, f"{UNJUDGED}: no \u201cI\u201d or \u201cwe\u201d in {where}"), judged=False)]
+    share = i_count / total
     detail = f"{where}: \u201cI\u201d {i_count}, \u201cwe\u201d {len(we)}"
     evidence = [Evidence(w.text, w.start, w.end) for w in we] if share < check.params["min_i_share"] else []
     return [_finding(check, share >= check.params["min_i_share"], detail, evidence)]
 
 
+def _unit_evidence(ctx: AnswerContext, a: int, b: int) -> Evidence:
+    ws = ctx.words[a:b]
+    return Evidence(join_words(ws), ws[0].start, ws[-1].end)
+
+
+def _clause_of(ctx: AnswerContext, a: int, b: int) -> Unit | None:
+    """The smallest unit holding words a..b (inclusive)."""
+    best = None
+    for u in ctx.units:
+        if u.start <= a and b < u.end and (best is None or u.end - u.start < best.end - best.start):
+            best = u
+    return best
+
+
+_NEGATOR = re.compile(r"\b(?:not|never|no|nobody|nothing|none|neither|nor|cannot)\b|n't\b")
+
+
+def _pattern_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Regex matches in the scope, widened to their clause; dropped where the clause negates what
+    the pattern found ("I never let my team know..." does not say "let my team know") or reports
+    someone else's words for a check about the candidate's own."""
+    hits = []
+    for lo, hi in ranges:
+        words = ctx.words[lo:hi]
+        for a, b in MatchText(words).spans(check.params["patterns"]):
+            a, b = a + lo, b + lo
+            unit = _clause_of(ctx, a, b)
+            if unit is None:
+                hits.append((a, b + 1))
+                continue
+            matched = " ".join(w.text for w in ctx.words[a : b + 1]).lower()
+            before = " ".join(w.text for w in ctx.words[unit.start : a]).lower()
+            if _NEGATOR.search(before) and not _NEGATOR.search(matched):
+                continue
+            if _who(check) == "self" and unit.reported:
+                continue
+            hits.append((max(lo, unit.start), min(hi, unit.end)))
+    return hits
+
+
+def _meaning_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    if ctx.exemplars is None or ctx.unit_vectors is None or not check.params.get("examples"):
+        return []
+    ex = ctx.exemplars(check)
+    if ex is None:
+        return []
+    inside = [i for i, u in enumerate(ctx.units) if any(lo <= u.start and u.end <= hi for lo, hi in ranges)]
+    if not inside:
+        return []
+    units = [ctx.units[i] for i in inside]
+    threshold = check.params.get("threshold")
+    found = best_matches(units, ctx.unit_vectors[inside], ex, threshold=THRESHOLD if threshold is None else threshold,
+                         who=_who(check))
+    return [(m.unit.start, m.unit.end) for m in found]
+
+
+def _who(check: Check) -> str:
+    return check.params.get("who") or ("self" if check.params.get("expect") == "absent" else "anyone")
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if merged and a < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
 def _phrases(check: Check, ctx: AnswerContext) -> list[Finding]:
     p = check.params
-    found = MatchText(ctx.scoped_words(p["scope"])).find(p["patterns"])
-    if p["expect"] == "present":
-        passed = len(found) >= p["min_count"]
-        detail = "" if passed or p["min_count"] == 1 else f"found {len(found)} of {p['min_count']}"
+    positive = p["expect"] == "present"
+    ranges = ctx.scoped_range(p["scope"])
+    # Counted as before (each pattern match, then each meaning match in a clause no pattern hit),
+    # quoted as whole clauses.
+    pattern = _pattern_hits(check, ctx, ranges)
+    meant = [m for m in _meaning_hits(check, ctx, ranges) if all(m[1] <= a or m[0] >= b for a, b in pattern)]
+    count = len(pattern) + len(meant)
+    found = [_unit_evidence(ctx, a, b) for a, b in _merge(pattern + meant)]
+    if not count:
+        # Nothing heard proves nothing when next to nothing was said: no free pass, no blame.
+        said = sum(hi - lo for lo, hi in ranges)
+        need = p.get("min_words") or (MIN_WORDS_ANSWER if p["scope"] is None and ctx.timing is not None else MIN_WORDS_SECTION)
+        if said < need:
+            where = ", ".join(p["scope"]) if p["scope"] else "the answer"
+            detail = f"{UNJUDGED}: {said} word{'' if said == 1 else 's'} in {where}"
+            return [replace(_finding(check, False, detail), judged=False, positive=positive)]
+    if positive:
+        passed = count >= p["min_count"]
+        detail = "" if passed or p["min_count"] == 1 else f"found {count} of {p['min_count']}"
     else:
-        passed = len(found) <= p["max_count"]
-        detail = "" if passed else (f"found {len(found)}" if p["max_count"] else "")
-    return [_finding(check, passed, detail, found)]
+        passed = count <= p["max_count"]
+        detail = "" if passed else (f"found {count}" if p["max_count"] else "")
+    return [replace(_finding(check, passed, detail, found), positive=positive)]
 
 
 _METRIC_LABELS = {"wpm": "{:.0f} words a minute", "fillers_per_min": "{:.1f} fillers a minute",
@@ -209,10 +325,25 @@ _KINDS = {"structure": _structure, "section_time": _section_time, "total_time": 
 def run_checks(checks: Sequence[Check], ctx: AnswerContext) -> list[Finding]:
     """The findings of every check that applies at the answer's level, in rubric order."""
     findings: list[Finding] = []
-    for check in checks:
-        if check.applies_at(ctx.level):
-            findings.extend(_KINDS[check.kind](check, ctx))
-    return findings
+    applied = [c for c in checks if c.applies_at(ctx.level)]
+    for check in applied:
+        findings.extend(_KINDS[check.kind](check, ctx))
+    return _resolve_unless(applied, findings)
+
+
+def _resolve_unless(checks: Sequence[Check], findings: list[Finding]) -> list[Finding]:
+    """A check with `unless: [other]` does not fail when `other` passed: "I put my concerns aside"
+    is no mistake in an answer that goes on to build the rollback, so the report never shows
+    "✗ no guardrails" beside "✓ builds guardrails"."""
+    passed = {f.id for f in findings if f.passed and f.judged}
+    unless = {c.id: c.params.get("unless", ()) for c in checks if c.kind == "phrases"}
+    out = []
+    for f in findings:
+        others = [o for o in unless.get(f.id, ()) if o in passed]
+        if not f.passed and f.judged and others:
+            f = replace(f, passed=True, evidence=(), message=f"{f.message} (your answer also shows {others[0]})")
+        out.append(f)
+    return out
 
 
 def score(findings: Sequence[Finding]) -> Score:

@@ -13,12 +13,54 @@ from pathlib import Path
 from starcoach.bank import FollowUp, Question, Rubric
 from starcoach.delivery import Delivery, measure_delivery
 from starcoach.errors import StarcoachError
+from starcoach.meaning import Reader, VectorCache, normalise, units_from_spans
 from starcoach.records import Finding, Score, Section, Transcript, Word
 from starcoach.rubric import AnswerContext, run_checks, score
-from starcoach.star import order_problems, split_sections
+from starcoach.star import clause_spans, order_problems, split_sections
 from starcoach.timing import DEFAULT_WPM, Timing, estimate_word_times, time_sections, verdict
 
 TEXT_SUFFIXES = {".txt", ".md", ".text"}
+# Fewer words than this is not an answer to judge: a score would mean nothing.
+MIN_ANSWER_WORDS = 5
+
+_READER: Reader | None = None
+
+
+def reader() -> Reader:
+    """The process's meaning reader: the bundled MiniLM model, its examples' vectors cached on disk."""
+    global _READER
+    if _READER is None:
+        from starcoach.devices.embedder import MODEL_SHA256, default_embedder, packaged_vectors
+        from starcoach.models import cache_dir
+
+        cache = VectorCache(default_embedder(), cache_dir() / "vectors" / f"minilm-{MODEL_SHA256[:12]}.npz",
+                            seed=packaged_vectors())
+        _READER = Reader(default_embedder(), cache)
+    return _READER
+
+
+def set_reader(new: Reader | None) -> Reader | None:
+    """Use another reader (tests: a fake embedder); returns the one it replaces."""
+    global _READER
+    old, _READER = _READER, new
+    return old
+
+
+def _read(words: tuple[Word, ...], checks, meaning: Reader | None) -> dict:
+    """The meaning layer's part of the context: clause units, their vectors, each check's exemplars."""
+    meaning = meaning or reader()
+    meaning.prepare(checks)
+    units = units_from_spans(words, clause_spans(words))
+    vectors = meaning.embed([u.text for u in units])
+    return {"units": tuple(units), "unit_vectors": vectors, "exemplars": meaning.exemplars}
+
+
+def check_long_enough(words: tuple[Word, ...], source: str = "") -> None:
+    said = sum(1 for w in words if normalise(w.text))
+    if said < MIN_ANSWER_WORDS:
+        what = f"{source}: " if source else ""
+        raise StarcoachError(f"{what}too short to judge ({said} word{'' if said == 1 else 's'}; "
+                             f"an answer needs at least {MIN_ANSWER_WORDS})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +89,11 @@ class ScoredFollowUp:
     findings: tuple[Finding, ...]
 
 
-def score_transcript(transcript: Transcript, question: Question, level: str | None, rubric: Rubric) -> ScoredAnswer:
+def score_transcript(transcript: Transcript, question: Question, level: str | None, rubric: Rubric,
+                     *, meaning: Reader | None = None) -> ScoredAnswer:
     level = question.level(level)
     words = transcript.words
+    check_long_enough(words, transcript.source)
     sections = tuple(split_sections(words))
     labels = [s.name for s in sections for _ in s.words]
     timing = time_sections(
@@ -60,9 +104,10 @@ def score_transcript(transcript: Transcript, question: Question, level: str | No
         estimated=transcript.estimated,
     )
     delivery = measure_delivery(words, sections)
+    checks = list(rubric.checks) + question.all_checks()
     ctx = AnswerContext(words, sections, timing, delivery, level, question.targets,
-                        tuple(order_problems(words, labels)))
-    findings = tuple(run_checks(list(rubric.checks) + question.all_checks(), ctx))
+                        tuple(order_problems(words, labels)), **_read(words, checks, meaning))
+    findings = tuple(run_checks(checks, ctx))
     return ScoredAnswer(question.id, level, transcript, sections, timing, delivery, findings, score(findings))
 
 
@@ -78,7 +123,8 @@ def score_text(text: str, question: Question, level: str | None, rubric: Rubric,
     return score_transcript(transcript_from_text(text, wpm=wpm), question, level, rubric)
 
 
-def score_follow_up(transcript: Transcript, question: Question, follow_up: FollowUp, level: str | None) -> ScoredFollowUp:
+def score_follow_up(transcript: Transcript, question: Question, follow_up: FollowUp, level: str | None,
+                    *, meaning: Reader | None = None) -> ScoredFollowUp:
     """A follow-up answer: its own time target and its own "what not to say" checks; no STAR split."""
     level = question.level(level)
     words = transcript.words
@@ -86,7 +132,8 @@ def score_follow_up(transcript: Transcript, question: Question, follow_up: Follo
     v, gap = verdict(span, *follow_up.target)
     whole = (Section("answer", tuple(words), words[0].start if words else 0.0, words[-1].end if words else 0.0),)
     delivery = measure_delivery(words, whole)
-    ctx = AnswerContext(tuple(words), whole, None, delivery, level, question.targets)
+    ctx = AnswerContext(tuple(words), whole, None, delivery, level, question.targets,
+                        **(_read(tuple(words), follow_up.avoid, meaning) if words else {}))
     findings = tuple(run_checks(follow_up.avoid, ctx))
     return ScoredFollowUp(question.id, follow_up.id, level, transcript, span, follow_up.target, v, gap, delivery, findings)
 

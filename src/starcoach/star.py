@@ -329,6 +329,14 @@ def label_words(words: Sequence[Word]) -> list[str]:
     return labels
 
 
+def clause_spans(words: Sequence[Word]) -> list[tuple[int, int, bool]]:
+    """The answer's clauses as (first word, one past the last, starts a sentence)."""
+    if not words:
+        return []
+    clauses, _ = _clauses(words)
+    return [(c.start, c.end, c.cost == 0.0) for c in clauses]
+
+
 def split_sections(words: Sequence[Word]) -> list[Section]:
     """The four STAR sections, in order (some may be empty)."""
     return sections_from_labels(words, label_words(words))

@@ -1,0 +1,232 @@
+"""Reading an answer by meaning: clause units, their vectors, and exemplar matching.
+
+Pure: it takes an Embedder (any object with ``embed(texts) -> unit vectors``) and never imports a
+model library itself; tests pass a fake one.
+
+A rubric check that has ``examples`` matches a clause of the answer when the clause is close to one
+of the examples and not closer to one of the ``counter_examples``. Two things the embedding model
+cannot see are decided here instead:
+
+- negation: "I never let my team know I had reservations" sits near "my team knew I had
+  reservations" in the model's space. A clause is only compared with examples of the same
+  polarity (both negated or neither); counter-examples are compared whatever their polarity.
+- who did it: a mistake is the candidate's own. A clause that reports someone else's words or
+  view ("my VP said we had no choice") does not commit it, and a clause with no first person at
+  all does not either, unless the check says ``who: anyone``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from starcoach.records import Word, join_words
+
+# Calibrated on bench/data/rubric_dev.jsonl (bench/rubric_eval.py --calibrate); a check may set
+# its own `threshold` in YAML.
+THRESHOLD = 0.62
+MARGIN = 0.02  # the best example must beat the best counter-example by this much
+
+_NEG = re.compile(r"\b(?:not|never|no|nobody|nothing|none|neither|nor|without|cannot)\b|n't\b|\bno one\b")
+_FIRST = re.compile(r"\b(?:i|me|my|mine|myself|we|us|our|ours|ourselves|i'm|i'd|i've|i'll|we're|we'd|we've)\b")
+_OTHER = (r"(?:he|she|they|my (?:manager|boss|vp|director|cto|ceo|cpo|lead|skip|team)|the (?:vp|cto|ceo|cpo|"
+          r"manager|boss|director|team|client|customer)|someone|everyone|people|leadership|management)")
+_REPORTED = re.compile(
+    r"^(?:(?:so|and|but|then|well|um|uh|like) )*" + _OTHER
+    + r" (?:\w+ )?(?:said|told|insisted|replied|answered|argued|thought|felt|believed|wanted|decided|"
+    r"claimed|asked|kept saying|made it clear|was clear)\b"
+)
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def normalise(text: str) -> str:
+    """Lower case, curly quotes straight, words only: the form every vector is taken of."""
+    t = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    return " ".join(_WORD.findall(t))
+
+
+def negated(text: str) -> bool:
+    return bool(_NEG.search(normalise(text)))
+
+
+def first_person(text: str) -> bool:
+    return bool(_FIRST.search(normalise(text)))
+
+
+def reported(text: str) -> bool:
+    """Someone else's words or view, not the candidate's ("my VP said we had no choice")."""
+    return bool(_REPORTED.search(normalise(text)))
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A clause (or two adjacent clauses of one sentence) of the answer: the unit a check matches."""
+
+    start: int  # first word index
+    end: int  # one past the last word
+    text: str
+    negated: bool
+    first_person: bool
+    reported: bool
+
+
+def units_from_spans(words: Sequence[Word], spans: Sequence[tuple[int, int, bool]]) -> list[Unit]:
+    """Units from clause spans (start, end, starts_sentence): first each clause, in order (so
+    unit i is clause i), then each pair of neighbouring clauses inside one sentence, because a
+    comma can split one thought in two ("even though I still disagreed, | I shipped it")."""
+
+    def unit(a: int, b: int) -> Unit:
+        text = join_words(words[a:b])
+        return Unit(a, b, text, negated(text), first_person(text), reported(text))
+
+    out = [unit(a, b) for a, b, _starts in spans]
+    for (a, _b, _s), (_a2, b2, starts2) in zip(spans, spans[1:]):
+        if not starts2 and b2 - a <= 45:
+            out.append(unit(a, b2))
+    return out
+
+
+class VectorCache:
+    """Vectors of texts by their normalised form, kept between runs in one .npz file, so the
+    bank's examples are embedded once, not at every start."""
+
+    def __init__(self, embedder, path: Path | None = None, seed: Sequence[Path] = ()) -> None:
+        self.embedder = embedder
+        self.path = path
+        self._vectors: dict[str, np.ndarray] = {}
+        self._dirty = False
+        for p in [*seed, *([path] if path else [])]:
+            self._read(p)
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha1(normalise(text).encode()).hexdigest()[:20]
+
+    def _read(self, path: Path) -> None:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                keys, vecs = data["keys"], data["vectors"]
+        except (OSError, ValueError, KeyError):
+            return  # a missing or damaged cache is rebuilt, never fatal
+        if vecs.ndim == 2 and len(keys) == len(vecs):
+            self._vectors.update(zip((str(k) for k in keys), vecs.astype(np.float32)))
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [self.key(t) for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in self._vectors}.items())
+        if missing:
+            fresh = self.embedder.embed([normalise(t) for _k, t in missing])
+            for (k, _t), v in zip(missing, fresh):
+                self._vectors[k] = v
+            self._dirty = True
+        if not keys:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([self._vectors[k] for k in keys])
+
+    def save(self) -> None:
+        """Write the cache if it grew (atomically; a failure only costs time next run)."""
+        if not (self._dirty and self.path):
+            return
+        import os
+        import tempfile
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".vectors.", suffix=".npz", dir=self.path.parent)
+            with os.fdopen(fd, "wb") as f:
+                keys = sorted(self._vectors)
+                np.savez(f, keys=np.array(keys), vectors=np.stack([self._vectors[k] for k in keys]))
+            os.replace(tmp, self.path)
+            self._dirty = False
+        except OSError:
+            pass
+
+
+@dataclass(frozen=True, slots=True)
+class Exemplars:
+    """A check's examples and counter-examples with their vectors and polarity."""
+
+    examples: tuple[str, ...]
+    counter: tuple[str, ...]
+    pos: np.ndarray  # (len(examples), dim)
+    neg: np.ndarray  # (len(counter), dim)
+    pos_negated: np.ndarray  # bool per example
+
+    @classmethod
+    def build(cls, examples: Sequence[str], counter: Sequence[str], cache: VectorCache) -> Exemplars:
+        pos = cache.vectors(examples)
+        neg = cache.vectors(counter) if counter else np.zeros((0, pos.shape[1]), dtype=np.float32)
+        return cls(tuple(examples), tuple(counter), pos, neg, np.array([negated(e) for e in examples], dtype=bool))
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    unit: Unit
+    similarity: float  # to the closest example
+    example: str  # that example
+
+
+def best_matches(units: Sequence[Unit], vectors: np.ndarray, ex: Exemplars, *, threshold: float = THRESHOLD,
+                 margin: float = MARGIN, who: str = "self") -> list[Match]:
+    """The units that match the exemplars, best first, at most one per stretch of words."""
+    if not len(units) or not len(ex.examples):
+        return []
+    sims = vectors @ ex.pos.T  # (units, examples)
+    negs = (vectors @ ex.neg.T).max(axis=1) if len(ex.counter) else np.full(len(units), -1.0)
+    found: list[Match] = []
+    for i, u in enumerate(units):
+        if who == "self" and (u.reported or not u.first_person):
+            continue
+        same = ex.pos_negated == u.negated
+        if not same.any():
+            continue
+        row = np.where(same, sims[i], -1.0)
+        j = int(row.argmax())
+        s = float(row[j])
+        if s >= threshold and s - float(negs[i]) >= margin:
+            found.append(Match(u, s, ex.examples[j]))
+    found.sort(key=lambda m: -m.similarity)
+    kept: list[Match] = []
+    for m in found:  # a clause and the pair holding it are one finding, not two
+        if all(m.unit.end <= k.unit.start or m.unit.start >= k.unit.end for k in kept):
+            kept.append(m)
+    return sorted(kept, key=lambda m: m.unit.start)
+
+
+class Reader:
+    """An embedder with its vector cache, and each check's exemplars built once per process."""
+
+    def __init__(self, embedder, cache: VectorCache | None = None) -> None:
+        self.embedder = embedder
+        self.cache = cache or VectorCache(embedder)
+        self._exemplars: dict[tuple, Exemplars] = {}
+
+    @property
+    def name(self) -> str:
+        return getattr(self.embedder, "name", type(self.embedder).__name__)
+
+    def exemplars(self, check) -> Exemplars | None:
+        p = check.params
+        if not p.get("examples"):
+            return None
+        key = (p["examples"], p["counter_examples"])
+        if key not in self._exemplars:
+            self._exemplars[key] = Exemplars.build(p["examples"], p["counter_examples"], self.cache)
+        return self._exemplars[key]
+
+    def prepare(self, checks) -> None:
+        """Embed every example of these checks in one batch (and keep new vectors on disk)."""
+        texts = [t for c in checks if c.kind == "phrases" for t in (*c.params.get("examples", ()),
+                                                                    *c.params.get("counter_examples", ()))]
+        if texts:
+            self.cache.vectors(texts)
+            self.cache.save()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of the answer's own clauses (not kept on disk)."""
+        return self.embedder.embed([normalise(t) for t in texts])
