@@ -23,6 +23,22 @@ def _private_folders(tmp_path: Path, model_cache: Path, monkeypatch: pytest.Monk
     monkeypatch.delenv("STARCOACH_QUESTIONS", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _fake_meaning(request: pytest.FixtureRequest):
+    """Unit tests read answers with a fake embedder (no model to load); tests marked `model` use
+    the real one."""
+    from starcoach import scoring
+    from starcoach.meaning import Reader
+    from tests.fakes import OrthogonalEmbedder
+
+    if request.node.get_closest_marker("model"):
+        yield
+        return
+    old = scoring.set_reader(Reader(OrthogonalEmbedder()))
+    yield
+    scoring.set_reader(old)
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     if not SHARED.is_dir():

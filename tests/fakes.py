@@ -111,3 +111,43 @@ class FakeSpeaker:
 
     def say(self, text: str) -> None:
         self.said.append(text)
+
+
+class OrthogonalEmbedder:
+    """A stand-in for the sentence-embedding model: every distinct text gets its own random unit
+    vector (seeded by the text), so different texts are all but unrelated (|cos| < 0.3) and only a
+    text identical to an example matches it. Unit tests of everything else run without the model."""
+
+    name = "fake: orthogonal"
+    dim = 256
+
+    def embed(self, texts):
+        import hashlib
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            seed = int.from_bytes(hashlib.sha1(t.encode()).digest()[:8], "little")
+            v = np.random.default_rng(seed).standard_normal(self.dim)
+            out[i] = v / np.linalg.norm(v)
+        return out
+
+
+class TopicEmbedder:
+    """A stand-in with meaning on purpose: each topic is an axis, a text's vector counts the topic
+    words it holds (plus a little of its own direction), so "told my leads I had doubts" and "my
+    engineers knew about my reservations" land together when both name the "dissent" topic."""
+
+    name = "fake: topics"
+
+    def __init__(self, topics: dict[str, list[str]]) -> None:
+        self.topics = topics
+
+    def embed(self, texts):
+        own = OrthogonalEmbedder().embed(texts)
+        rows = []
+        for t, o in zip(texts, own):
+            words = set(t.lower().split())
+            v = np.array([sum(w in words for w in vocab) for vocab in self.topics.values()], dtype=np.float32)
+            row = np.concatenate([v, 0.15 * o])
+            rows.append(row / np.linalg.norm(row))
+        return np.stack(rows).astype(np.float32)

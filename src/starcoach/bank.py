@@ -273,18 +273,24 @@ def _sentences(node: _Node) -> tuple[str, ...]:
 def _meaning_params(node: _Node, *, expect: str) -> dict[str, Any]:
     """The fields that match by meaning (see questions/README.md, "Checks by example")."""
     examples = _sentences(node.get("examples", None, required=False))
+    counter = _sentences(node.get("counter_examples", None, required=False))
+    if counter and not examples:
+        raise node.get("counter_examples").fail("counter_examples need examples beside them")
+    patterns = node.get("patterns", None, required=False)
+    if patterns.value is None and not examples:
+        raise node.fail("needs patterns, examples or both")
     params: dict[str, Any] = {
-        "patterns": _patterns(node.get("patterns", None, required=False), required=not examples),
+        "patterns": _patterns(patterns, required=False) if patterns.value is not None else (),
         "examples": examples,
-        "counter_examples": _sentences(node.get("counter_examples", None, required=False)),
+        "counter_examples": counter,
         "threshold": None,
         # a mistake is the candidate's own; evidence of a behaviour may be said any way
         "who": node.get("who", "self" if expect == "absent" else "anyone").choice(("self", "anyone")),
         "unless": tuple(i.ident() for i in node.get("unless", []).items()),
         "min_words": int(node.get("min_words", 0).number(0)),
     }
-    if params["counter_examples"] and not examples:
-        raise node.get("counter_examples").fail("counter_examples need examples beside them")
+    if patterns.value is not None and not params["patterns"]:
+        raise patterns.fail("needs at least one pattern")
     if node.mapping().get("threshold") is not None:
         params["threshold"] = node.get("threshold").number(0, 1)
     return params
@@ -528,6 +534,11 @@ def load_bank(folder: Path | None = None) -> Bank:
         clash = {c.id for c in q.all_checks()} & {c.id for c in rubric.checks}
         if clash:
             raise StarcoachError(f"{path}: check id {sorted(clash)[0]!r} is already used by {rubric_path.name}")
+        known = {c.id for c in q.all_checks()} | {c.id for c in rubric.checks}
+        for c in q.all_checks():
+            for other in c.params.get("unless", ()):
+                if other not in known:
+                    raise StarcoachError(f"{path}: {c.id}.unless: no check {other!r} in this question or the rubric")
         questions[q.id] = q
     if not questions:
         raise StarcoachError(f"{folder}: no question files (*.yaml) found")

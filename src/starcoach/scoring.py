@@ -46,13 +46,26 @@ def set_reader(new: Reader | None) -> Reader | None:
     return old
 
 
-def _read(words: tuple[Word, ...], checks, meaning: Reader | None) -> dict:
-    """The meaning layer's part of the context: clause units, their vectors, each check's exemplars."""
+@dataclass(frozen=True)
+class _Reading:
+    """The meaning layer's view of one answer: its clause units and their vectors (the first
+    `clauses` units are the clauses themselves, in order), and where to get each check's exemplars."""
+
+    units: tuple
+    vectors: object
+    clauses: int
+    reader: Reader
+
+    def context(self) -> dict:
+        return {"units": self.units, "unit_vectors": self.vectors, "exemplars": self.reader.exemplars}
+
+
+def _read(words: tuple[Word, ...], checks, meaning: Reader | None) -> _Reading:
     meaning = meaning or reader()
     meaning.prepare(checks)
-    units = units_from_spans(words, clause_spans(words))
-    vectors = meaning.embed([u.text for u in units])
-    return {"units": tuple(units), "unit_vectors": vectors, "exemplars": meaning.exemplars}
+    spans = clause_spans(words)
+    units = units_from_spans(words, spans)
+    return _Reading(tuple(units), meaning.embed([u.text for u in units]), len(spans), meaning)
 
 
 def check_long_enough(words: tuple[Word, ...], source: str = "") -> None:
@@ -94,7 +107,9 @@ def score_transcript(transcript: Transcript, question: Question, level: str | No
     level = question.level(level)
     words = transcript.words
     check_long_enough(words, transcript.source)
-    sections = tuple(split_sections(words))
+    checks = list(rubric.checks) + question.all_checks()
+    reading = _read(words, checks, meaning)
+    sections = tuple(split_sections(words, reading.vectors[: reading.clauses], reading.reader.name))
     labels = [s.name for s in sections for _ in s.words]
     timing = time_sections(
         sections,
@@ -104,9 +119,8 @@ def score_transcript(transcript: Transcript, question: Question, level: str | No
         estimated=transcript.estimated,
     )
     delivery = measure_delivery(words, sections)
-    checks = list(rubric.checks) + question.all_checks()
     ctx = AnswerContext(words, sections, timing, delivery, level, question.targets,
-                        tuple(order_problems(words, labels)), **_read(words, checks, meaning))
+                        tuple(order_problems(words, labels)), **reading.context())
     findings = tuple(run_checks(checks, ctx))
     return ScoredAnswer(question.id, level, transcript, sections, timing, delivery, findings, score(findings))
 
@@ -119,8 +133,9 @@ def transcript_from_text(text: str, *, wpm: float = DEFAULT_WPM, source: str = "
     return Transcript(words, words[-1].end, estimated=True, source=source, model=f"estimated at {wpm:g} wpm")
 
 
-def score_text(text: str, question: Question, level: str | None, rubric: Rubric, *, wpm: float = DEFAULT_WPM) -> ScoredAnswer:
-    return score_transcript(transcript_from_text(text, wpm=wpm), question, level, rubric)
+def score_text(text: str, question: Question, level: str | None, rubric: Rubric, *, wpm: float = DEFAULT_WPM,
+               meaning: Reader | None = None) -> ScoredAnswer:
+    return score_transcript(transcript_from_text(text, wpm=wpm), question, level, rubric, meaning=meaning)
 
 
 def score_follow_up(transcript: Transcript, question: Question, follow_up: FollowUp, level: str | None,
@@ -133,7 +148,7 @@ def score_follow_up(transcript: Transcript, question: Question, follow_up: Follo
     whole = (Section("answer", tuple(words), words[0].start if words else 0.0, words[-1].end if words else 0.0),)
     delivery = measure_delivery(words, whole)
     ctx = AnswerContext(tuple(words), whole, None, delivery, level, question.targets,
-                        **(_read(tuple(words), follow_up.avoid, meaning) if words else {}))
+                        **(_read(tuple(words), follow_up.avoid, meaning).context() if words else {}))
     findings = tuple(run_checks(follow_up.avoid, ctx))
     return ScoredFollowUp(question.id, follow_up.id, level, transcript, span, follow_up.target, v, gap, delivery, findings)
 

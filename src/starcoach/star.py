@@ -29,6 +29,7 @@ import numpy as np
 
 from starcoach.records import SECTION_NAMES, Evidence, Section, Word, sections_from_labels
 from starcoach import star_cues as cues
+from starcoach import star_model
 
 PAUSE_S = 0.35  # a gap this long between words ends a sentence in unpunctuated speech
 MAX_CLAUSE = 24  # unpunctuated clauses longer than this are cut into chunks
@@ -248,7 +249,7 @@ def _position_prior(n: int) -> np.ndarray:
     return np.vstack([np.zeros((1, 4)), np.cumsum(logp, axis=0)])
 
 
-def _emissions(clauses: Sequence[_Clause], n: int) -> list[list[float]]:
+def _rule_scores(clauses: Sequence[_Clause], n: int) -> list[list[float]]:
     prior = _position_prior(n).tolist()
     em = []
     for c in clauses:
@@ -256,11 +257,37 @@ def _emissions(clauses: Sequence[_Clause], n: int) -> list[list[float]]:
         hi, lo = prior[c.end], prior[c.start]
         for k in range(4):
             sc[k] += PRIOR_W * (hi[k] - lo[k])
+        em.append(sc)
+    return em
+
+
+def _emissions(clauses: Sequence[_Clause], n: int) -> list[list[float]]:
+    return _announcements(clauses, _rule_scores(clauses, n))
+
+
+def _model_emissions(clauses: Sequence[_Clause], n: int, vectors: np.ndarray, model) -> list[list[float]]:
+    """Emissions from the clause classifier: its log-probabilities, weighted by clause length."""
+    spans = [(c.start, c.end) for c in clauses]
+    feats = star_model.clause_features(vectors, spans, n, [_cue_scores(c.text) for c in clauses],
+                                       [_announced(c) for c in clauses])
+    logp = model.log_proba(feats)
+    weight, power = model.settings["emission_weight"], model.settings["length_power"]
+    em = [[weight * (c.end - c.start) ** power * float(v) for v in row] for c, row in zip(clauses, logp)]
+    rules = model.settings.get("rule_weight", 0.0)
+    if rules:  # the cue rules' own scores, blended in
+        for row, rule in zip(em, _rule_scores(clauses, n)):
+            for k in range(4):
+                row[k] += rules * rule[k]
+    return _announcements(clauses, em)
+
+
+def _announcements(clauses: Sequence[_Clause], em: list[list[float]]) -> list[list[float]]:
+    """A label ("Task:") holds its clause; a section announced by a label or an explicit signpost
+    starts there: the clauses between the previous announcement (of an earlier section) and this
+    one are not in it."""
+    for c, sc in zip(clauses, em):
         if c.label is not None:
             sc[c.label] += LABEL_W
-        em.append(sc)
-    # A section announced by a label or an explicit signpost starts there: the clauses
-    # between the previous announcement (of an earlier section) and this one are not in it.
     announced = [_announced(c) for c in clauses]
     prev = -1
     for i, k in enumerate(announced):
@@ -285,23 +312,24 @@ def _announced(c: _Clause) -> int | None:
     return None
 
 
-def _best_path(clauses: Sequence[_Clause], em: Sequence[Sequence[float]]) -> list[int]:
+def _best_path(clauses: Sequence[_Clause], em: Sequence[Sequence[float]], *, cost_weight: float = 1.0,
+               skip: float = SKIP_COST) -> list[int]:
     m = len(clauses)
     neg = -math.inf
     best = [[neg] * 4 for _ in range(m)]
     back = [[0] * 4 for _ in range(m)]
     for k in range(4):
-        best[0][k] = em[0][k] - SKIP_COST * k
+        best[0][k] = em[0][k] - skip * k
     for i in range(1, m):
         for k in range(4):
             for j in range(k + 1):
                 v = best[i - 1][j]
                 if j != k:
-                    v -= clauses[i].cost + SKIP_COST * (k - j - 1)
+                    v -= cost_weight * clauses[i].cost + skip * (k - j - 1)
                 if v > best[i][k]:
                     best[i][k], back[i][k] = v, j
             best[i][k] += em[i][k]
-    k = max(range(4), key=lambda s: best[m - 1][s] - SKIP_COST * (3 - s))
+    k = max(range(4), key=lambda s: best[m - 1][s] - skip * (3 - s))
     path = [k]
     for i in range(m - 1, 0, -1):
         k = back[i][k]
@@ -309,12 +337,31 @@ def _best_path(clauses: Sequence[_Clause], em: Sequence[Sequence[float]]) -> lis
     return path[::-1]
 
 
-def label_words(words: Sequence[Word]) -> list[str]:
-    """One of SECTION_NAMES per word, in STAR order (never going back); sections may be empty."""
+def label_words(words: Sequence[Word], vectors: np.ndarray | None = None, embedder: str = "",
+                model: star_model.StarClassifier | None = None) -> list[str]:
+    """One of SECTION_NAMES per word, in STAR order (never going back); sections may be empty.
+
+    With `vectors` (one sentence embedding per clause of clause_spans, from the embedder named
+    `embedder`) and a shipped classifier fitted with that embedder, clauses are labelled by
+    meaning and position; otherwise by the cue rules alone."""
     if not words:
         return []
     clauses, _ = _clauses(words)
-    path = _best_path(clauses, _emissions(clauses, len(words)))
+    if model is None and vectors is not None:
+        model = star_model.shipped()
+    if vectors is not None and model is not None and model.embedder == embedder and len(vectors) == len(clauses):
+        em = _model_emissions(clauses, len(words), vectors, model)
+        path = _best_path(clauses, em, cost_weight=model.settings["cost_weight"], skip=model.settings["skip_cost"])
+    else:
+        path = _best_path(clauses, _emissions(clauses, len(words)))
+        path = _drop_weak_result(clauses, path)
+    labels: list[str] = []
+    for c, k in zip(clauses, path):
+        labels.extend([SECTION_NAMES[k]] * (c.end - c.start))
+    return labels
+
+
+def _drop_weak_result(clauses: Sequence[_Clause], path: list[int]) -> list[int]:
     # The position prior always leaves something at the end for the result. If what it left
     # reads no more like a result than like action, and nothing announced a result, the
     # candidate gave none: keep those clauses in the action (an empty result is a finding).
@@ -323,10 +370,7 @@ def label_words(words: Sequence[Word]) -> list[str]:
         scores = [_cue_scores(c.text) for c in tail]
         if sum(sc[3] for sc in scores) <= sum(sc[2] for sc in scores):
             path = [2 if k == 3 else k for k in path]
-    labels: list[str] = []
-    for c, k in zip(clauses, path):
-        labels.extend([SECTION_NAMES[k]] * (c.end - c.start))
-    return labels
+    return path
 
 
 def clause_spans(words: Sequence[Word]) -> list[tuple[int, int, bool]]:
@@ -337,9 +381,9 @@ def clause_spans(words: Sequence[Word]) -> list[tuple[int, int, bool]]:
     return [(c.start, c.end, c.cost == 0.0) for c in clauses]
 
 
-def split_sections(words: Sequence[Word]) -> list[Section]:
-    """The four STAR sections, in order (some may be empty)."""
-    return sections_from_labels(words, label_words(words))
+def split_sections(words: Sequence[Word], vectors: np.ndarray | None = None, embedder: str = "") -> list[Section]:
+    """The four STAR sections, in order (some may be empty); see label_words."""
+    return sections_from_labels(words, label_words(words, vectors, embedder))
 
 
 def order_problems(words: Sequence[Word], labels: Sequence[str]) -> list[Evidence]:

@@ -1,0 +1,214 @@
+"""How well the rubric's content checks hear what candidates say in their own words.
+
+    /work/venv/bin/python bench/rubric_eval.py [--calibrate] [--set dev|test] [--verbose]
+
+Sentences: bench/data/rubric_dev.jsonl (written with the bank's examples, used to calibrate the
+match threshold) and bench/data/rubric_test.jsonl (written by someone who never saw the examples;
+never used to choose anything). Each line is {"item": "<question or rubric>/<check id>", "text",
+"label"}: label 1 says the check's thing (the mistake, the behaviour, the signal), 0 is a near miss
+(negations, the right behaviour in similar words, someone else doing it); item "*" lines are clean
+sentences from good answers that should match no check at all.
+
+Figures, for patterns alone and for patterns + meaning:
+- recall on paraphrased mistakes (mistakes, follow-up "what not to say", expect-absent checks);
+- recall on behaviours and fluency signals (expect-present checks);
+- false alarms: the share of near-miss sentences their check matches, and of (clean sentence,
+  mistake check) pairs that match;
+- on bench/data/answers_test.jsonl (whole answers, strong and weak): mistakes caught, mistake checks
+  failing on strong answers (false alarms), and the mean score of strong against weak answers.
+--calibrate searches the global threshold and margin on the dev set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from starcoach import meaning, rubric
+from starcoach.bank import Check, load_bank
+from starcoach.records import Section
+from starcoach.rubric import AnswerContext
+from starcoach.scoring import _read, reader, score_text
+from starcoach.timing import estimate_word_times
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / "data"
+
+
+def load(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def checks_by_item(bank) -> dict[str, Check]:
+    out = {}
+    for c in bank.rubric.checks:
+        out[f"rubric/{c.id}"] = c
+    for q in bank.questions.values():
+        for c in q.all_checks():
+            out[f"{q.id}/{c.id}"] = c
+        for f in q.follow_ups:
+            for c in f.avoid:
+                out[f"{q.id}/{c.id}"] = c
+    return out
+
+
+class Sentence:
+    """One sentence read once (clauses, vectors), matched against any check."""
+
+    def __init__(self, text: str, checks: list[Check]) -> None:
+        words = tuple(estimate_word_times(text))
+        self.words = words
+        self.reading = _read(words, checks, reader())
+        whole = (Section("answer", words, words[0].start, words[-1].end),)
+        self.ctx = AnswerContext(words, whole, None, None, "em", None, **self.reading.context())
+
+    def matches(self, check: Check, *, use_meaning: bool = True) -> bool:
+        ranges = [(0, len(self.words))]
+        if check.params.get("patterns") and rubric._pattern_hits(check, self.ctx, ranges):
+            return True
+        return bool(use_meaning and rubric._meaning_hits(check, self.ctx, ranges))
+
+
+def is_mistake(check: Check) -> bool:
+    return check.params.get("expect") == "absent"
+
+
+def sentence_figures(rows: list[dict], checks: dict[str, Check], *, use_meaning: bool, verbose: bool = False) -> dict:
+    all_checks = list(checks.values())
+    cache: dict[str, Sentence] = {}
+
+    def sent(text: str) -> Sentence:
+        if text not in cache:
+            cache[text] = Sentence(text, all_checks)
+        return cache[text]
+
+    hits = defaultdict(lambda: [0, 0])  # kind -> [matched, total]
+    per_item = defaultdict(lambda: [0, 0, 0, 0])  # pos hit, pos, neg hit, neg
+    for r in rows:
+        if r["item"] == "*":
+            continue
+        check = checks.get(r["item"])
+        if check is None:
+            continue
+        got = sent(r["text"]).matches(check, use_meaning=use_meaning)
+        kind = ("mistake" if is_mistake(check) else "behaviour") + (" positives" if r["label"] else " near misses")
+        hits[kind][0] += got
+        hits[kind][1] += 1
+        pi = per_item[r["item"]]
+        if r["label"]:
+            pi[0] += got
+            pi[1] += 1
+        else:
+            pi[2] += got
+            pi[3] += 1
+        if verbose and got != bool(r["label"]):
+            print(f"      {'MISS' if r['label'] else 'FALSE'} {r['item']}: {r['text']}")
+    mistakes = [c for c in all_checks if is_mistake(c) and (c.params.get("examples") or c.params.get("patterns"))]
+    clean = [r for r in rows if r["item"] == "*"]
+    fired = total = 0
+    for r in clean:
+        s = sent(r["text"])
+        for c in mistakes:
+            got = s.matches(c, use_meaning=use_meaning)
+            fired += got
+            total += 1
+            if verbose and got:
+                print(f"      CLEAN FIRED {c.id}: {r['text']}")
+    hits["clean x mistake checks"] = [fired, total]
+    return {"hits": dict(hits), "per_item": dict(per_item)}
+
+
+def answer_figures(bank, answers: list[dict]) -> dict:
+    caught = [0, 0]
+    false_alarm = [0, 0]
+    present_found = [0, 0]
+    scores = defaultdict(list)
+    for a in answers:
+        q = bank.question(a["question"])
+        scored = score_text(a["text"], q, a["level"], bank.rubric)
+        by_id = {f.id: f for f in scored.findings}
+        mistake_ids = [m.id for m in q.mistakes] + [c.id for c in q.checks if is_mistake(c)]
+        for mid in mistake_ids:
+            f = by_id.get(mid)
+            if f is None or not f.judged:
+                continue
+            if mid in a["mistakes"]:
+                caught[0] += not f.passed
+                caught[1] += 1
+            elif a["quality"] == "strong":
+                false_alarm[0] += not f.passed
+                false_alarm[1] += 1
+        for pid in a["present"]:
+            f = by_id.get(pid)
+            if f is not None and f.positive:
+                present_found[0] += f.passed
+                present_found[1] += 1
+        scores[a["quality"]].append(scored.score.value)
+    return {"mistakes caught": caught, "false alarms on strong answers": false_alarm,
+            "behaviours found": present_found,
+            "mean score": {k: float(np.mean(v)) for k, v in scores.items()}}
+
+
+def pct(pair) -> str:
+    return f"{pair[0] / pair[1]:.3f} ({pair[0]}/{pair[1]})" if pair[1] else "n/a"
+
+
+def calibrate(rows, checks) -> None:
+    best = None
+    for threshold, margin in itertools.product(np.arange(0.50, 0.80, 0.02), (0.0, 0.02, 0.05, 0.08)):
+        meaning.THRESHOLD, meaning.MARGIN = float(threshold), float(margin)
+        rubric.THRESHOLD = meaning.THRESHOLD
+        h = sentence_figures(rows, checks, use_meaning=True)["hits"]
+        rec = (h["mistake positives"][0] + h["behaviour positives"][0]) / (h["mistake positives"][1] + h["behaviour positives"][1])
+        fa_near = (h["mistake near misses"][0] + h["behaviour near misses"][0]) / (h["mistake near misses"][1] + h["behaviour near misses"][1])
+        fa_clean = h["clean x mistake checks"][0] / max(1, h["clean x mistake checks"][1])
+        objective = rec - 1.5 * fa_near - 5 * fa_clean
+        print(f"  threshold {threshold:.2f} margin {margin:.2f}: recall {rec:.3f}  near-miss matched {fa_near:.3f}"
+              f"  clean pairs fired {fa_clean:.4f}  objective {objective:.3f}", flush=True)
+        if best is None or objective > best[0]:
+            best = (objective, threshold, margin)
+    print(f"best: threshold {best[1]:.2f} margin {best[2]:.2f}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--set", default="test", choices=("dev", "test"))
+    ap.add_argument("--calibrate", action="store_true")
+    ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--no-answers", action="store_true")
+    args = ap.parse_args()
+    bank = load_bank(ROOT / "questions")
+    checks = checks_by_item(bank)
+    if args.calibrate:
+        calibrate(load(DATA / "rubric_dev.jsonl"), checks)
+        return 0
+    rows = load(DATA / f"rubric_{args.set}.jsonl")
+    unknown = sorted({r["item"] for r in rows if r["item"] != "*" and r["item"] not in checks})
+    if unknown:
+        print(f"items not in the bank (skipped): {unknown}")
+    print(f"sentences: bench/data/rubric_{args.set}.jsonl ({len(rows)} lines); "
+          f"threshold {meaning.THRESHOLD}, margin {meaning.MARGIN}")
+    for label, use in (("patterns only", False), ("patterns + meaning", True)):
+        h = sentence_figures(rows, checks, use_meaning=use, verbose=args.verbose and use)["hits"]
+        print(f"  {label}:")
+        for kind in ("mistake positives", "behaviour positives", "mistake near misses", "behaviour near misses",
+                     "clean x mistake checks"):
+            print(f"    {kind:<26} matched {pct(h.get(kind, [0, 0]))}")
+    if not args.no_answers:
+        answers = load(DATA / "answers_test.jsonl")
+        fig = answer_figures(bank, answers)
+        print(f"  whole answers (bench/data/answers_test.jsonl, {len(answers)}):")
+        for k, v in fig.items():
+            print(f"    {k:<32} {pct(v) if isinstance(v, list) else v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

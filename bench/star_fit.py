@@ -1,0 +1,146 @@
+"""Fit the STAR clause classifier (starcoach.star_model) and choose its decoding settings.
+
+    /work/venv/bin/python bench/star_fit.py [--write]
+
+Fits ONLY on the training answers: bench/data/star_train.jsonl (60, written for training) and
+tests/data/star_holdout.jsonl (18, written for the first segmenter's tests). The answers it is
+measured on (tests/data/star_test.jsonl, shared/eval/star_dev.jsonl) are never read here.
+
+Each training answer is used twice: as typed, and lower case with no punctuation (raw speech), so
+the classifier sees the clauses the segmenter cuts from unpunctuated words. Settings (L2 strength,
+emission weight, length power, clause-start cost weight, skip cost) are chosen by 6-fold
+cross-validation over answers (both forms of an answer in the same fold), scored by word accuracy
+after dynamic-programming decoding. --write saves the weights fitted on all training answers with
+the chosen settings to src/starcoach/meaning_data/star_classifier.npz.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from starcoach import star, star_model
+from starcoach.devices.embedder import default_embedder
+from starcoach.meaning import VectorCache
+from starcoach.records import SECTION_NAMES, Word, join_words
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN = [ROOT / "bench" / "data" / "star_train.jsonl", ROOT / "tests" / "data" / "star_holdout.jsonl"]
+CACHE = ROOT / "bench" / ".cache" / "clause-vectors.npz"
+OUT = star_model.classifier_file()
+
+
+def load(paths) -> list[dict]:
+    out = []
+    for p in paths:
+        with open(p, encoding="utf-8") as f:
+            out += [json.loads(line) for line in f if line.strip()]
+    return out
+
+
+def raw_speech(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s'%$.-]|(?<!\d)[.](?!\d)", " ", text.lower()).split())
+
+
+def to_words(answer: dict, *, plain: bool = False, wps: float = 0.4) -> tuple[list[Word], list[int]]:
+    words, gold = [], []
+    for k, name in enumerate(SECTION_NAMES):
+        text = raw_speech(answer[name]) if plain else answer[name]
+        for tok in text.split():
+            t = wps * len(words)
+            words.append(Word(tok, t, t + wps - 0.05))
+            gold.append(k)
+    return words, gold
+
+
+class Prepared:
+    """One answer form: its clauses, their features and gold labels (majority of their words)."""
+
+    def __init__(self, answer: dict, plain: bool, cache: VectorCache) -> None:
+        self.id = answer["id"]
+        self.words, self.gold = to_words(answer, plain=plain)
+        self.clauses, _ = star._clauses(self.words)
+        texts = [join_words(self.words[c.start:c.end]) for c in self.clauses]
+        self.vectors = cache.vectors(texts)
+        spans = [(c.start, c.end) for c in self.clauses]
+        self.features = star_model.clause_features(self.vectors, spans, len(self.words),
+                                                   [star._cue_scores(c.text) for c in self.clauses],
+                                                   [star._announced(c) for c in self.clauses])
+        self.labels = np.array([np.bincount(self.gold[c.start:c.end], minlength=4).argmax() for c in self.clauses])
+        self.lengths = np.array([c.end - c.start for c in self.clauses])
+
+
+def train(items: list[Prepared], l2: float, settings: dict) -> star_model.StarClassifier:
+    x = np.vstack([p.features for p in items])
+    y = np.concatenate([p.labels for p in items])
+    # weight clauses by length, so the fit counts words as the accuracy does
+    sw = np.concatenate([np.sqrt(p.lengths) for p in items])
+    w, b, mean, scale = star_model.fit(x, y, l2=l2, sample_weight=sw)
+    return star_model.StarClassifier(w, b, mean, scale, default_embedder().name, settings)
+
+
+def word_accuracy(items: list[Prepared], model: star_model.StarClassifier) -> float:
+    right = total = 0
+    for p in items:
+        pred = star.label_words(p.words, p.vectors, model.embedder, model=model)
+        right += sum(SECTION_NAMES[g] == q for g, q in zip(p.gold, pred))
+        total += len(p.gold)
+    return right / total
+
+
+GRID_L2 = [30.0, 100.0, 300.0]
+GRID = {
+    "emission_weight": [1.0, 2.0],
+    "length_power": [0.5],
+    "cost_weight": [1.0],
+    "skip_cost": [1.5, 4.0],
+    "rule_weight": [0.0, 0.3, 0.7],
+}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--write", action="store_true")
+    ap.add_argument("--folds", type=int, default=6)
+    args = ap.parse_args()
+    answers = load(TRAIN)
+    cache = VectorCache(default_embedder(), CACHE)
+    items = [Prepared(a, plain, cache) for a in answers for plain in (False, True)]
+    cache.save()
+    print(f"{len(answers)} training answers, {sum(len(p.clauses) for p in items)} clauses in both forms")
+    ids = sorted({p.id for p in items})
+    rng = np.random.default_rng(7)
+    order = rng.permutation(len(ids))
+    fold_of = {ids[i]: f % args.folds for f, i in enumerate(order)}
+    combos = [dict(zip(GRID, v)) for v in itertools.product(*GRID.values())]
+    results = []
+    for l2 in GRID_L2:
+        models = []
+        for f in range(args.folds):
+            tr = [p for p in items if fold_of[p.id] != f]
+            models.append((f, train(tr, l2, combos[0])))
+        for settings in combos:
+            accs = []
+            for f, m in models:
+                m = star_model.StarClassifier(m.weights, m.bias, m.mean, m.scale, m.embedder, settings)
+                accs.append(word_accuracy([p for p in items if fold_of[p.id] == f], m))
+            results.append((float(np.mean(accs)), l2, settings))
+            print(f"l2={l2:<5g} {settings}  cv word accuracy {np.mean(accs):.3f}", flush=True)
+    results.sort(key=lambda r: -r[0])
+    best_acc, best_l2, best_settings = results[0]
+    print(f"\nbest: cv {best_acc:.3f} with l2={best_l2} {best_settings}")
+    if args.write:
+        model = train(items, best_l2, best_settings)
+        model.save(OUT)
+        print(f"wrote {OUT} (train accuracy {word_accuracy(items, model):.3f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

