@@ -76,7 +76,14 @@ def tokenizer_file() -> Path:
 
 
 def _verified(path: Path, expected: str, what: str, fix: str) -> Path:
+    """`path`, once its SHA-256 is `expected`. A file checked before (same size and modification
+    time, recorded in the cache folder) is trusted without reading 23 MB again."""
     try:
+        st = path.stat()
+        stamp = f"{expected} {path} {st.st_size} {st.st_mtime_ns}\n"
+        marker = _marker(expected)
+        if marker is not None and marker.is_file() and marker.read_text(encoding="utf-8") == stamp:
+            return path
         found = _sha256(path)
     except OSError as e:
         raise StarcoachError(f"the {what} cannot be read ({path}: {e.strerror or e}); {fix}") from None
@@ -84,7 +91,24 @@ def _verified(path: Path, expected: str, what: str, fix: str) -> Path:
         raise StarcoachError(
             f"the {what} is corrupt: {path} has SHA-256 {found[:16]}..., expected {expected[:16]}...; {fix}"
         )
+    if marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            tmp = marker.with_suffix(".tmp")
+            tmp.write_text(stamp, encoding="utf-8")
+            tmp.replace(marker)
+        except OSError:
+            pass  # only costs a hash next time
     return path
+
+
+def _marker(expected: str) -> Path | None:
+    from starcoach.models import cache_dir
+
+    try:
+        return cache_dir() / "verified" / f"{expected[:16]}.ok"
+    except Exception:  # no usable cache folder: hash every time
+        return None
 
 
 class MiniLMEmbedder:
@@ -93,7 +117,7 @@ class MiniLMEmbedder:
 
     name = "all-MiniLM-L6-v2 (int8 ONNX)"
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 2) -> None:
         self.threads = threads
         self._session = None
         self._tokenizer = None
