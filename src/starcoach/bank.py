@@ -19,7 +19,7 @@ from starcoach.records import SECTION_NAMES
 SEVERITIES = {"high": 3, "medium": 2, "low": 1, "info": 0}
 DELIVERY_METRICS = ("wpm", "fillers_per_min", "hedges_per_min", "long_pauses", "repeats")
 # A phrase check matches by its regular expressions, by the meaning of its examples, or both.
-MEANING_FIELDS = ("examples", "counter_examples", "threshold", "who", "unless", "min_words")
+MEANING_FIELDS = ("examples", "counter_examples", "threshold", "who", "unless", "after", "min_words")
 # Each kind: its default category and the kind-specific fields it accepts.
 CHECK_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "structure": ("structure", ("min_words",)),
@@ -287,6 +287,7 @@ def _meaning_params(node: _Node, *, expect: str) -> dict[str, Any]:
         # a mistake is the candidate's own; evidence of a behaviour may be said any way
         "who": node.get("who", "self" if expect == "absent" else "anyone").choice(("self", "anyone")),
         "unless": tuple(i.ident() for i in node.get("unless", []).items()),
+        "after": node.get("after").ident() if node.mapping().get("after") is not None else None,
         "min_words": int(node.get("min_words", 0).number(0)),
     }
     if patterns.value is not None and not params["patterns"]:
@@ -539,6 +540,9 @@ def load_bank(folder: Path | None = None) -> Bank:
             for other in c.params.get("unless", ()):
                 if other not in known:
                     raise StarcoachError(f"{path}: {c.id}.unless: no check {other!r} in this question or the rubric")
+            after = c.params.get("after")
+            if after is not None and after not in known:
+                raise StarcoachError(f"{path}: {c.id}.after: no check {after!r} in this question or the rubric")
         questions[q.id] = q
     if not questions:
         raise StarcoachError(f"{folder}: no question files (*.yaml) found")

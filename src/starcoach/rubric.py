@@ -44,6 +44,7 @@ class AnswerContext:
     units: tuple[Unit, ...] = ()
     unit_vectors: np.ndarray | None = None
     exemplars: Callable[[Check], Exemplars | None] | None = None
+    start_word: int = 0  # checks look only from this word on (see `after`)
 
     def scoped_words(self, scope: tuple[str, ...] | None) -> list[Word]:
         if scope is None:
@@ -53,13 +54,14 @@ class AnswerContext:
     def scoped_range(self, scope: tuple[str, ...] | None) -> list[tuple[int, int]]:
         """The word-index ranges of the scope (sections are contiguous runs of words)."""
         if scope is None:
-            return [(0, len(self.words))]
-        out, at = [], 0
-        for s in self.sections:
-            if s.name in scope and s.words:
-                out.append((at, at + len(s.words)))
-            at += len(s.words)
-        return out
+            out = [(0, len(self.words))]
+        else:
+            out, at = [], 0
+            for s in self.sections:
+                if s.name in scope and s.words:
+                    out.append((at, at + len(s.words)))
+                at += len(s.words)
+        return [(max(lo, self.start_word), hi) for lo, hi in out if hi > self.start_word]
 
     def section(self, name: str) -> Section:
         return next(s for s in self.sections if s.name == name)
@@ -287,7 +289,8 @@ def _phrases(check: Check, ctx: AnswerContext) -> list[Finding]:
     if not count:
         # Nothing heard proves nothing when next to nothing was said: no free pass, no blame.
         said = sum(hi - lo for lo, hi in ranges)
-        need = p.get("min_words") or (MIN_WORDS_ANSWER if p["scope"] is None and ctx.timing is not None else MIN_WORDS_SECTION)
+        whole = p["scope"] is None and ctx.timing is not None and not ctx.start_word
+        need = p.get("min_words") or (MIN_WORDS_ANSWER if whole else MIN_WORDS_SECTION)
         if said < need:
             where = ", ".join(p["scope"]) if p["scope"] else "the answer"
             detail = f"{UNJUDGED}: {said} word{'' if said == 1 else 's'} in {where}"
@@ -324,11 +327,26 @@ _KINDS = {"structure": _structure, "section_time": _section_time, "total_time": 
 
 def run_checks(checks: Sequence[Check], ctx: AnswerContext) -> list[Finding]:
     """The findings of every check that applies at the answer's level, in rubric order."""
-    findings: list[Finding] = []
     applied = [c for c in checks if c.applies_at(ctx.level)]
-    for check in applied:
-        findings.extend(_KINDS[check.kind](check, ctx))
+    # Checks that look only after another check's evidence ("after: decision-made") run last.
+    results: dict[str, list[Finding]] = {}
+    for check in sorted(applied, key=lambda c: c.params.get("after") is not None):
+        results[check.id] = _KINDS[check.kind](check, _after(check, ctx, results))
+    findings = [f for c in applied for f in results[c.id]]
     return _resolve_unless(applied, findings)
+
+
+def _after(check: Check, ctx: AnswerContext, results: dict[str, list[Finding]]) -> AnswerContext:
+    """The context a check with `after: other` sees: only the words after the first place the other
+    check's evidence ends (commitment is judged after the decision; arguing against it before the
+    decision is advocacy, not a hedge). Without that evidence, the whole answer."""
+    other = check.params.get("after")
+    found = [e for f in results.get(other, ()) for e in f.evidence] if other else []
+    if not found:
+        return ctx
+    end = min(e.end for e in found)
+    first = next((i for i, w in enumerate(ctx.words) if w.start >= end), len(ctx.words))
+    return replace(ctx, start_word=first)
 
 
 def _resolve_unless(checks: Sequence[Check], findings: list[Finding]) -> list[Finding]:
