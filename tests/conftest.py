@@ -23,18 +23,24 @@ def _private_folders(tmp_path: Path, model_cache: Path, monkeypatch: pytest.Monk
     monkeypatch.delenv("STARCOACH_QUESTIONS", raising=False)
 
 
+@pytest.fixture(scope="session")
+def _fake_reader():
+    from starcoach.meaning import Reader
+    from tests.fakes import OrthogonalEmbedder
+
+    return Reader(OrthogonalEmbedder())  # one for the run: its probes are fitted once per bank
+
+
 @pytest.fixture(autouse=True)
-def _fake_meaning(request: pytest.FixtureRequest):
+def _fake_meaning(request: pytest.FixtureRequest, _fake_reader):
     """Unit tests read answers with a fake embedder (no model to load); tests marked `model` use
     the real one."""
     from starcoach import scoring
-    from starcoach.meaning import Reader
-    from tests.fakes import OrthogonalEmbedder
 
     if request.node.get_closest_marker("model"):
         yield
         return
-    old = scoring.set_reader(Reader(OrthogonalEmbedder()))
+    old = scoring.set_reader(_fake_reader)
     yield
     scoring.set_reader(old)
 

@@ -300,6 +300,10 @@ def test_mistake_sounds_like_is_caught(qid, mid):
     said = mistake.sounds_like
     answer = score_text(_answer_text(q, level, insert=(section, said)), q, level, BANK.rubric)
     f = _finding(answer.findings, mid)
+    if mistake.check.params["unless"]:
+        # heard, and cleared because the model answer also does what answers it (unless:)
+        assert f.passed and "your answer also shows" in f.message, f
+        return
     assert not f.passed
     assert _quotes(f, said), [e.text for e in f.evidence]
 
@@ -312,6 +316,9 @@ def test_mistake_paraphrase_is_caught(qid, mid, text):
     section, _ = MISTAKE_CASES[qid][mid]
     answer = score_text(_answer_text(q, level, insert=(section, text)), q, level, BANK.rubric)
     f = _finding(answer.findings, mid)
+    if mistake.check.params["unless"]:
+        assert f.passed and "your answer also shows" in f.message, f
+        return
     assert not f.passed
     assert _quotes(f, text), [e.text for e in f.evidence]
 

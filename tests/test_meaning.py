@@ -121,7 +121,7 @@ def test_unless_clears_a_mistake_the_answer_answers(tmp_path: Path) -> None:
     scored = scoring.score_text(ANSWER, q, "em", bank.rubric, meaning=Reader(TopicEmbedder(TOPICS)))
     leak = next(f for f in scored.findings if f.id == "leak")
     wrote = next(f for f in scored.findings if f.id == "wrote")
-    assert wrote.passed and leak.passed and "also shows wrote" in leak.message
+    assert wrote.passed and leak.passed and "your answer also shows: wrote it down" in leak.message
     bad = exemplar_bank(tmp_path / "2", unless=["nothing-like-it"])
     with pytest.raises(StarcoachError, match=r"tiny\.yaml: leak\.unless: no check 'nothing-like-it'"):
         load_bank(bad)

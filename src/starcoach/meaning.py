@@ -19,18 +19,29 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from starcoach.records import Word, join_words
 
-# Calibrated on bench/data/rubric_dev.jsonl (bench/rubric_eval.py --calibrate); a check may set
-# its own `threshold` in YAML.
-THRESHOLD = 0.62
-MARGIN = 0.02  # the best example must beat the best counter-example by this much
+# Each check is a linear probe on the embedding, fitted (ridge regression, classes balanced) on its
+# examples against its counter-examples (weighted up) and a background of the other checks'
+# sentences. Settings chosen on bench/data/rubric_dev.jsonl (bench/rubric_eval.py --calibrate); a
+# check may set its own `threshold` in YAML.
+THRESHOLD = 0.2  # probe score a clause needs
+FLOOR = 0.4  # and its closest example must be at least this similar: a probe is only trusted near its examples
+PROBE_L2 = 1.0
+OWN_COUNTER_WEIGHT = 3.0
+BACKGROUND_WEIGHT = 0.3
+NEAR_CHECK = 0.55
+MIN_PROBE_EXAMPLES = 5
+MIN_PROBE_NEGATIVES = 40  # another check whose examples' centroid is this close is not background
+# Without a probe (a check met outside a bank): nearest-example similarity and margin.
+KNN_THRESHOLD = 0.62
+MARGIN = 0.02
 
 _NEG = re.compile(r"\b(?:not|never|no|nobody|nothing|none|neither|nor|without|cannot)\b|n't\b|\bno one\b")
 _FIRST = re.compile(r"\b(?:i|me|my|mine|myself|we|us|our|ours|ourselves|i'm|i'd|i've|i'll|we're|we'd|we've)\b")
@@ -156,12 +167,48 @@ class Exemplars:
     pos: np.ndarray  # (len(examples), dim)
     neg: np.ndarray  # (len(counter), dim)
     pos_negated: np.ndarray  # bool per example
+    probe: np.ndarray | None = None  # weights and bias of the check's linear probe
 
     @classmethod
     def build(cls, examples: Sequence[str], counter: Sequence[str], cache: VectorCache) -> Exemplars:
         pos = cache.vectors(examples)
         neg = cache.vectors(counter) if counter else np.zeros((0, pos.shape[1]), dtype=np.float32)
         return cls(tuple(examples), tuple(counter), pos, neg, np.array([negated(e) for e in examples], dtype=bool))
+
+
+def fit_probes(exemplars: Sequence[Exemplars]) -> list[np.ndarray | None]:
+    """One ridge-regression probe per check: +1 for its examples, -1 for its counter-examples and
+    for the background (every other check's counter-examples, and the examples of checks that are
+    not about the same thing); positives and negatives weigh the same in total."""
+    if not exemplars:
+        return []
+    cent = np.stack([e.pos.mean(axis=0) / max(1e-9, float(np.linalg.norm(e.pos.mean(axis=0)))) for e in exemplars])
+    near = cent @ cent.T
+
+    def gram(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        xb = np.hstack([x, np.ones((len(x), 1), dtype=x.dtype)]).astype(np.float64)
+        return xb.T @ xb, xb.sum(axis=0)
+
+    pos = [gram(e.pos) for e in exemplars]
+    neg = [gram(e.neg) if len(e.neg) else (0.0, 0.0) for e in exemplars]
+    counter_total = sum(g for g, _ in neg)
+    counter_sum = sum(v for _, v in neg)
+    d = exemplars[0].pos.shape[1] + 1
+    out = []
+    for k, e in enumerate(exemplars):
+        far = [o for o in range(len(exemplars)) if o != k and near[k, o] < NEAR_CHECK]
+        # background: other checks' counter-examples, and far checks' examples
+        g_bg = BACKGROUND_WEIGHT * (counter_total - neg[k][0] + sum(pos[o][0] for o in far))
+        s_bg = BACKGROUND_WEIGHT * (counter_sum - neg[k][1] + sum(pos[o][1] for o in far))
+        n_bg = BACKGROUND_WEIGHT * (sum(len(x.neg) for x in exemplars) - len(e.neg) + sum(len(exemplars[o].pos) for o in far))
+        n_neg = n_bg + OWN_COUNTER_WEIGHT * len(e.neg)
+        w_pos = n_neg / max(1, len(e.pos))  # balance the classes
+        a = w_pos * pos[k][0] + OWN_COUNTER_WEIGHT * (neg[k][0] if len(e.neg) else 0.0) + g_bg + PROBE_L2 * np.eye(d)
+        b = w_pos * pos[k][1] - OWN_COUNTER_WEIGHT * (neg[k][1] if len(e.neg) else 0.0) - s_bg
+        # Too few sentences to fit a probe on (a small bank): match by nearest example instead.
+        enough = len(e.pos) >= MIN_PROBE_EXAMPLES and n_neg >= MIN_PROBE_NEGATIVES * BACKGROUND_WEIGHT
+        out.append(np.linalg.solve(a, b).astype(np.float32) if enough else None)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,13 +218,23 @@ class Match:
     example: str  # that example
 
 
-def best_matches(units: Sequence[Unit], vectors: np.ndarray, ex: Exemplars, *, threshold: float = THRESHOLD,
-                 margin: float = MARGIN, who: str = "self") -> list[Match]:
-    """The units that match the exemplars, best first, at most one per stretch of words."""
+def best_matches(units: Sequence[Unit], vectors: np.ndarray, ex: Exemplars, *, threshold: float | None = None,
+                 margin: float | None = None, who: str = "self") -> list[Match]:
+    """The units that match the check, best first, at most one per stretch of words.
+
+    With a probe, a unit matches when its probe score clears the threshold; without one, when its
+    closest example is similar enough and closer than every counter-example. Either way, only units
+    of the same polarity as their closest example, and for `who: self` only the candidate's own."""
     if not len(units) or not len(ex.examples):
         return []
     sims = vectors @ ex.pos.T  # (units, examples)
     negs = (vectors @ ex.neg.T).max(axis=1) if len(ex.counter) else np.full(len(units), -1.0)
+    if ex.probe is not None:
+        scores = vectors @ ex.probe[:-1] + ex.probe[-1]
+        threshold = THRESHOLD if threshold is None else threshold
+    else:
+        threshold = KNN_THRESHOLD if threshold is None else threshold
+    margin = MARGIN if margin is None else margin
     found: list[Match] = []
     for i, u in enumerate(units):
         if who == "self" and (u.reported or not u.first_person):
@@ -187,9 +244,13 @@ def best_matches(units: Sequence[Unit], vectors: np.ndarray, ex: Exemplars, *, t
             continue
         row = np.where(same, sims[i], -1.0)
         j = int(row.argmax())
-        s = float(row[j])
-        if s >= threshold and s - float(negs[i]) >= margin:
-            found.append(Match(u, s, ex.examples[j]))
+        if ex.probe is not None:
+            # the probe decides; the closest example overall must share the clause's polarity
+            if ex.pos_negated[int(sims[i].argmax())] != u.negated or float(scores[i]) < threshold or row[j] < FLOOR:
+                continue
+            found.append(Match(u, float(scores[i]), ex.examples[j]))
+        elif float(row[j]) >= threshold and float(row[j]) - float(negs[i]) >= margin:
+            found.append(Match(u, float(row[j]), ex.examples[j]))
     found.sort(key=lambda m: -m.similarity)
     kept: list[Match] = []
     for m in found:  # a clause and the pair holding it are one finding, not two
@@ -205,27 +266,46 @@ class Reader:
         self.embedder = embedder
         self.cache = cache or VectorCache(embedder)
         self._exemplars: dict[tuple, Exemplars] = {}
+        self._prepared: dict[tuple, dict] = {}
 
     @property
     def name(self) -> str:
         return getattr(self.embedder, "name", type(self.embedder).__name__)
 
+    @staticmethod
+    def _key(check) -> tuple:
+        return (check.params["examples"], check.params["counter_examples"])
+
     def exemplars(self, check) -> Exemplars | None:
+        """A check's exemplars without a probe (nearest-example matching)."""
         p = check.params
         if not p.get("examples"):
             return None
-        key = (p["examples"], p["counter_examples"])
+        key = self._key(check)
         if key not in self._exemplars:
             self._exemplars[key] = Exemplars.build(p["examples"], p["counter_examples"], self.cache)
         return self._exemplars[key]
 
-    def prepare(self, checks) -> None:
-        """Embed every example of these checks in one batch (and keep new vectors on disk)."""
-        texts = [t for c in checks if c.kind == "phrases" for t in (*c.params.get("examples", ()),
-                                                                    *c.params.get("counter_examples", ()))]
-        if texts:
-            self.cache.vectors(texts)
+    def prepare(self, checks) -> Callable:
+        """Embed the examples of these checks (one batch; new vectors kept on disk), fit each
+        check's probe against the others (once per set of checks), and return the lookup from a
+        check to its exemplars for answers judged against this set."""
+        with_examples = [c for c in checks if c.kind == "phrases" and c.params.get("examples")]
+        keys = tuple(dict.fromkeys(self._key(c) for c in with_examples))
+        if keys not in self._prepared:
+            self.cache.vectors([t for k in keys for t in (*k[0], *k[1])])
             self.cache.save()
+            built = [Exemplars.build(k[0], k[1], self.cache) for k in keys]
+            table = {k: replace(ex, probe=probe) for k, ex, probe in zip(keys, built, fit_probes(built))}
+            self._prepared[keys] = table
+        table = self._prepared[keys]
+
+        def lookup(check) -> Exemplars | None:
+            if not check.params.get("examples"):
+                return None
+            return table.get(self._key(check)) or self.exemplars(check)
+
+        return lookup
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of the answer's own clauses (not kept on disk)."""

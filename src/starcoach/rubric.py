@@ -14,7 +14,7 @@ import numpy as np
 
 from starcoach.bank import SEVERITIES, Check, Targets
 from starcoach.delivery import Delivery
-from starcoach.meaning import THRESHOLD, Exemplars, Unit, best_matches
+from starcoach.meaning import Exemplars, Unit, best_matches
 from starcoach.records import Evidence, Finding, Score, Section, Word, join_words
 from starcoach.timing import Timing
 
@@ -257,8 +257,7 @@ def _meaning_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]
         return []
     units = [ctx.units[i] for i in inside]
     threshold = check.params.get("threshold")
-    found = best_matches(units, ctx.unit_vectors[inside], ex, threshold=THRESHOLD if threshold is None else threshold,
-                         who=_who(check))
+    found = best_matches(units, ctx.unit_vectors[inside], ex, threshold=threshold, who=_who(check))
     return [(m.unit.start, m.unit.end) for m in found]
 
 
@@ -353,13 +352,14 @@ def _resolve_unless(checks: Sequence[Check], findings: list[Finding]) -> list[Fi
     """A check with `unless: [other]` does not fail when `other` passed: "I put my concerns aside"
     is no mistake in an answer that goes on to build the rollback, so the report never shows
     "✗ no guardrails" beside "✓ builds guardrails"."""
-    passed = {f.id for f in findings if f.passed and f.judged}
+    passed = {f.id: f for f in findings if f.passed and f.judged}
     unless = {c.id: c.params.get("unless", ()) for c in checks if c.kind == "phrases"}
     out = []
     for f in findings:
-        others = [o for o in unless.get(f.id, ()) if o in passed]
+        others = [passed[o] for o in unless.get(f.id, ()) if o in passed]
         if not f.passed and f.judged and others:
-            f = replace(f, passed=True, evidence=(), message=f"{f.message} (your answer also shows {others[0]})")
+            shown = others[0].message.split(" (")[0]
+            f = replace(f, passed=True, evidence=(), message=f"{f.message} (your answer also shows: {shown.lower()})")
         out.append(f)
     return out
 

@@ -55,17 +55,23 @@ class _Reading:
     vectors: object
     clauses: int
     reader: Reader
+    exemplars: object  # check -> its exemplars, for this set of checks
 
     def context(self) -> dict:
-        return {"units": self.units, "unit_vectors": self.vectors, "exemplars": self.reader.exemplars}
+        return {"units": self.units, "unit_vectors": self.vectors, "exemplars": self.exemplars}
 
 
 def _read(words: tuple[Word, ...], checks, meaning: Reader | None) -> _Reading:
     meaning = meaning or reader()
-    meaning.prepare(checks)
+    lookup = meaning.prepare(checks)
     spans = clause_spans(words)
     units = units_from_spans(words, spans)
-    return _Reading(tuple(units), meaning.embed([u.text for u in units]), len(spans), meaning)
+    return _Reading(tuple(units), meaning.embed([u.text for u in units]), len(spans), meaning, lookup)
+
+
+def bank_checks(question: Question, rubric: Rubric | None) -> list:
+    """Every check a question's answers meet: the probes of one are fitted against all the others."""
+    return [*(rubric.checks if rubric else ()), *question.all_checks(), *(c for f in question.follow_ups for c in f.avoid)]
 
 
 def check_long_enough(words: tuple[Word, ...], source: str = "") -> None:
@@ -108,7 +114,7 @@ def score_transcript(transcript: Transcript, question: Question, level: str | No
     words = transcript.words
     check_long_enough(words, transcript.source)
     checks = list(rubric.checks) + question.all_checks()
-    reading = _read(words, checks, meaning)
+    reading = _read(words, bank_checks(question, rubric), meaning)
     sections = tuple(split_sections(words, reading.vectors[: reading.clauses], reading.reader.name))
     labels = [s.name for s in sections for _ in s.words]
     timing = time_sections(
@@ -148,7 +154,7 @@ def score_follow_up(transcript: Transcript, question: Question, follow_up: Follo
     whole = (Section("answer", tuple(words), words[0].start if words else 0.0, words[-1].end if words else 0.0),)
     delivery = measure_delivery(words, whole)
     ctx = AnswerContext(tuple(words), whole, None, delivery, level, question.targets,
-                        **(_read(tuple(words), follow_up.avoid, meaning).context() if words else {}))
+                        **(_read(tuple(words), bank_checks(question, None), meaning).context() if words else {}))
     findings = tuple(run_checks(follow_up.avoid, ctx))
     return ScoredFollowUp(question.id, follow_up.id, level, transcript, span, follow_up.target, v, gap, delivery, findings)
 
