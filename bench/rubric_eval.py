@@ -181,7 +181,8 @@ def pct(pair) -> str:
 
 def calibrate(rows, checks) -> None:
     """Choose the probe settings and threshold on the dev set: the most recall (mistakes and
-    behaviours together) with near misses matched at most 6 % and clean pairs at most 0.5 %."""
+    behaviours together) with near misses matched at most 10 % and clean pairs at most 0.5 %.
+    (The patterns alone already match 6-7 % of the dev near misses, so 6 % cannot be had.)"""
     best = None
     r = reader()
     for l2, bg, own in itertools.product((0.3, 1.0, 3.0), (0.3, 1.0), (1.0, 3.0)):
@@ -195,7 +196,7 @@ def calibrate(rows, checks) -> None:
             rec = pos / (h["mistake positives"][1] + h["behaviour positives"][1])
             near = (h["mistake near misses"][0] + h["behaviour near misses"][0]) / (h["mistake near misses"][1] + h["behaviour near misses"][1])
             clean = h["clean x mistake checks"][0] / max(1, h["clean x mistake checks"][1])
-            ok = near <= 0.06 and clean <= 0.005
+            ok = near <= 0.10 and clean <= 0.005
             print(f"  l2 {l2} background {bg} own counters {own} threshold {threshold:.2f} floor {floor}: recall {rec:.3f}"
                   f"  near misses matched {near:.3f}  clean pairs fired {clean:.4f}{'' if ok else '  (over the limits)'}", flush=True)
             if ok and (best is None or rec > best[0]):
