@@ -490,7 +490,8 @@ def _read_yaml(path: Path) -> _Node:
     except UnicodeDecodeError:
         raise StarcoachError(f"{path}: not UTF-8 text") from None
     try:
-        data = yaml.safe_load(text)
+        # libyaml's loader when present: ten times faster on the bank, the same data
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""

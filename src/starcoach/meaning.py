@@ -112,6 +112,7 @@ class VectorCache:
     def __init__(self, embedder, path: Path | None = None, seed: Sequence[Path] = ()) -> None:
         self.embedder = embedder
         self.path = path
+        self.seed = tuple(seed)
         self._vectors: dict[str, np.ndarray] = {}
         self._dirty = False
         for p in [*seed, *([path] if path else [])]:
@@ -301,7 +302,8 @@ class Reader:
             self.cache.vectors([t for k in keys for t in (*k[0], *k[1])])
             self.cache.save()
             built = [Exemplars.build(k[0], k[1], self.cache) for k in keys]
-            table = {k: replace(ex, probe=probe) for k, ex, probe in zip(keys, built, fit_probes(built))}
+            probes = self._probes(keys, built)
+            table = {k: replace(ex, probe=probe) for k, ex, probe in zip(keys, built, probes)}
             self._prepared[keys] = table
         table = self._prepared[keys]
 
@@ -311,6 +313,33 @@ class Reader:
             return table.get(self._key(check)) or self.exemplars(check)
 
         return lookup
+
+    def _probes(self, keys: tuple, built: list[Exemplars]) -> list[np.ndarray | None]:
+        """The probes for this set of checks: fitted once, then read from a file beside the vector
+        cache (named by a hash of every sentence and setting that goes into them)."""
+        settings = (PROBE_L2, OWN_COUNTER_WEIGHT, BACKGROUND_WEIGHT, NEAR_CHECK, MIN_PROBE_EXAMPLES, MIN_PROBE_NEGATIVES)
+        digest = hashlib.sha1(repr((keys, settings, self.name)).encode()).hexdigest()[:16]
+        folders = [p.parent for p in (*self.cache.seed, self.cache.path) if p is not None]
+        for folder in folders:
+            try:
+                with np.load(folder / f"probes-{digest}.npz", allow_pickle=False) as data:
+                    probes, fitted = data["probes"], data["fitted"]
+                if len(probes) == len(keys):
+                    return [p if ok else None for p, ok in zip(probes, fitted)]
+            except (OSError, ValueError, KeyError):
+                continue
+        probes = fit_probes(built)
+        if self.cache.path is not None:
+            dim = built[0].pos.shape[1] + 1
+            stack = np.stack([p if p is not None else np.zeros(dim, dtype=np.float32) for p in probes])
+            try:
+                self.cache.path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = self.cache.path.parent / f".probes-{digest}.tmp.npz"
+                np.savez(tmp, probes=stack, fitted=np.array([p is not None for p in probes]))
+                tmp.replace(self.cache.path.parent / f"probes-{digest}.npz")
+            except OSError:
+                pass  # fitted again next time
+        return probes
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of the answer's own clauses (not kept on disk)."""
