@@ -71,6 +71,27 @@ def test_packaged_vectors_cover_the_bank() -> None:
     VectorCache(Refuses(), None, seed=[path]).vectors(bank_texts(BANK))
 
 
+def test_packaged_probes_cover_the_bank(monkeypatch: pytest.MonkeyPatch) -> None:
+    from starcoach import meaning
+    from starcoach.meaning import Reader
+    from starcoach.scoring import bank_checks
+
+    class Named:
+        name = MiniLMEmbedder.name
+
+        def embed(self, texts):
+            raise AssertionError("bank sentences should all have packaged vectors")
+
+    def refuse(_built):
+        raise AssertionError("no packaged probes for this bank: run bench/build_vectors.py")
+
+    monkeypatch.setattr(meaning, "fit_probes", refuse)
+    reader = Reader(Named(), VectorCache(Named(), None, seed=packaged_vectors()))
+    for q in BANK.questions.values():
+        reader.prepare(bank_checks(q, BANK.rubric))
+        reader.prepare(bank_checks(q, None))
+
+
 def _finding(scored, check_id: str):
     return next(f for f in scored.findings if f.id == check_id)
 
@@ -82,3 +103,30 @@ def test_the_guides_model_answers_commit_none_of_the_mistakes(qid: str, level: s
     scored = scoring.score_text(answer.text, q, level, BANK.rubric)
     committed = [f.id for f in scored.findings if not f.passed and not f.positive and f.judged]
     assert committed == [], [(f.id, [e.text for e in f.evidence]) for f in scored.findings if f.id in committed]
+
+
+STORY = {
+    "s": "Our platform had a regulatory deadline in two weeks and my team found a race condition in the vendor callback flow under load.",
+    "t": "I was the engineering manager who owned the integration and the execution, and I had to decide how to raise the risk.",
+    "a": ("I wrote a one page memo to my VP with the traces and asked for a two week slip, and she decided to go live on schedule. "
+          "I briefed the team on the plan and what we were building around the risk."),
+    "r": "We went live on time and 2% of sessions needed manual review. I learned to frame my case as a trade-off, not a risk escalation.",
+}
+
+
+@pytest.mark.parametrize("check_id, part, sentence, fires", [
+    # the sentences the issue was filed with (none of them is in the bank's examples)
+    ("leaking-dissent-downward", "a", "I never let my team know I had reservations.", False),
+    ("leaking-dissent-downward", "a", "I told a couple of my leads off the record that I thought it was a mistake.", True),
+    ("no-advocacy-documentation", "a", "I didn't leave it verbal.", False),
+    ("no-guardrails-built", "a", "I parked my worries and concentrated on hitting the date.", True),
+    ("no-vindication", "r", "It turned out I'd called it.", True),
+])
+def test_the_issues_sentences(check_id: str, part: str, sentence: str, fires: bool) -> None:
+    q = BANK.question("disagree-and-commit")
+    parts = dict(STORY, **{part: STORY[part] + " " + sentence})
+    scored = scoring.score_text(" ".join(parts[k] for k in "star"), q, "em", BANK.rubric)
+    f = _finding(scored, check_id)
+    assert f.judged and f.passed is not fires, (f.message, [e.text for e in f.evidence])
+    if fires:
+        assert [e.text for e in f.evidence] == [sentence]  # the whole clause, nothing else
