@@ -222,3 +222,31 @@ def test_after_judges_only_what_comes_after_the_other_checks_evidence(tmp_path: 
     scored = scoring.score_text(after, bank.question("tiny"), "em", bank.rubric)
     hedge = next(f for f in scored.findings if f.id == "hedge")
     assert not hedge.passed and "Even then I thought it was wrong" in hedge.evidence[0].text
+
+
+def test_a_bank_without_examples_is_read_with_a_disk_cache(tmp_path: Path) -> None:
+    """Patterns only, and a reader that keeps its vectors on disk (the real one does)."""
+    bank = load_bank(write_bank(tmp_path / "bank"))
+    reader = Reader(OrthogonalEmbedder(), VectorCache(OrthogonalEmbedder(), tmp_path / "cache" / "v.npz"))
+    scored = scoring.score_text(ANSWER, bank.question("tiny"), "em", bank.rubric, meaning=reader)
+    assert next(f for f in scored.findings if f.id == "wrote").passed
+    follow = scoring.score_follow_up(scoring.transcript_from_text("I had no choice."), bank.question("tiny"),
+                                     bank.question("tiny").follow_up("again"), "em", meaning=reader)
+    assert not follow.findings[0].passed
+
+
+def test_probes_are_fitted_once_and_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from starcoach import meaning
+
+    examples = [f"I told my leads about my doubts number {i}" for i in range(8)]
+    counters = [f"I kept my doubts to myself case {i}" for i in range(60)]
+    q = {**QUESTION, "mistakes": [{"id": "leak", "name": "Leak", "sounds_like": "x", "why": "y", "advice": "z",
+                                   "examples": examples, "counter_examples": counters}]}
+    bank = load_bank(write_bank(tmp_path / "bank", q, RUBRIC))
+    path = tmp_path / "cache" / "v.npz"
+    first = Reader(OrthogonalEmbedder(), VectorCache(OrthogonalEmbedder(), path)).prepare(scoring.bank_checks(bank.question("tiny"), bank.rubric))
+    check = bank.question("tiny").mistakes[0].check
+    assert first(check).probe is not None and list(path.parent.glob("probes-*.npz"))
+    monkeypatch.setattr(meaning, "fit_probes", lambda built: pytest.fail("fitted again"))
+    again = Reader(OrthogonalEmbedder(), VectorCache(OrthogonalEmbedder(), path)).prepare(scoring.bank_checks(bank.question("tiny"), bank.rubric))
+    assert np.allclose(again(check).probe, first(check).probe)

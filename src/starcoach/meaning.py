@@ -317,6 +317,8 @@ class Reader:
     def _probes(self, keys: tuple, built: list[Exemplars]) -> list[np.ndarray | None]:
         """The probes for this set of checks: fitted once, then read from a file beside the vector
         cache (named by a hash of every sentence and setting that goes into them)."""
+        if not built:
+            return []
         settings = (PROBE_L2, OWN_COUNTER_WEIGHT, BACKGROUND_WEIGHT, NEAR_CHECK, MIN_PROBE_EXAMPLES, MIN_PROBE_NEGATIVES)
         digest = hashlib.sha1(repr((keys, settings, self.name)).encode()).hexdigest()[:16]
         folders = [p.parent for p in (*self.cache.seed, self.cache.path) if p is not None]

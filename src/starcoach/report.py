@@ -155,6 +155,10 @@ def findings_view(findings: tuple[Finding, ...] | list[Finding]) -> Group:
         parts.append(Text("  nothing: every check passed", style="green"))
     parts.append(Text(f"\nDone well ({len(passed)})", style="bold green"))
     parts.extend(Text.assemble(("  \u2713 ", "green"), f.message) for f in passed)
+    clear = [f for f in findings if f.passed and not f.positive and f.severity != "info"]
+    if clear:  # checked and not heard: shown apart, it is not something done well
+        names = "; ".join(f.message.split(": ", 1)[-1] for f in clear)
+        parts.append(Text(f"\nMistakes not heard ({len(clear)}): {names}", style="dim"))
     if signals:
         parts.append(Text(f"\nFluency signals heard ({len(signals)})", style="bold green"))
         for f in signals:

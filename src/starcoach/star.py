@@ -269,7 +269,7 @@ def _model_emissions(clauses: Sequence[_Clause], n: int, vectors: np.ndarray, mo
     """Emissions from the clause classifier: its log-probabilities, weighted by clause length."""
     spans = [(c.start, c.end) for c in clauses]
     feats = star_model.clause_features(vectors, spans, n, [_cue_scores(c.text) for c in clauses],
-                                       [_announced(c) for c in clauses])
+                                       [_announced(c) for c in clauses], context=bool(model.settings.get("context")))
     logp = model.log_proba(feats)
     weight, power = model.settings["emission_weight"], model.settings["length_power"]
     em = [[weight * (c.end - c.start) ** power * float(v) for v in row] for c, row in zip(clauses, logp)]

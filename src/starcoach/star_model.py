@@ -33,10 +33,17 @@ def position_features(start: int, end: int, n: int, first: bool, last: bool) -> 
 
 
 def clause_features(vectors: np.ndarray, spans: Sequence[tuple[int, int]], n_words: int,
-                    cues: Sequence[Sequence[float]], announced: Sequence[int | None]) -> np.ndarray:
-    """One row per clause: embedding, position, cue scores, and the section a signpost names."""
+                    cues: Sequence[Sequence[float]], announced: Sequence[int | None], context: bool = False) -> np.ndarray:
+    """One row per clause: embedding, position, cue scores, and the section a signpost names; with
+    `context`, also the mean embedding of the two clauses before and of the two after."""
     rows = []
     m = len(spans)
+    if context and m:
+        zero = np.zeros((2, vectors.shape[1]), dtype=vectors.dtype)
+        padded = np.vstack([zero, vectors, zero])
+        before = (padded[0:m] + padded[1 : m + 1]) / 2
+        after = (padded[3 : m + 3] + padded[4 : m + 4]) / 2
+        vectors = np.hstack([vectors, before, after])
     for i, (a, b) in enumerate(spans):
         named = np.zeros(4)
         if announced[i] is not None:
