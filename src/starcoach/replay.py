@@ -398,13 +398,16 @@ def rescore(a: StoredAnswer, bank: Bank) -> Rescored:
     question = bank.question(str(r.get("question") or d["question"]))
     level = str(r.get("level") or d["level"])
     transcript = stored_transcript(a)
+    from starcoach.voice import from_stored
+
+    voice = from_stored(r.get("voice"))  # the stored contour, summarised over today's sections
     if a.kind == "main":
-        scored = score_transcript(transcript, question, level, bank.rubric)
+        scored = score_transcript(transcript, question, level, bank.rubric, voice=voice)
         new = answer_dict(scored, question_text=str(r.get("question_text") or d.get("question_text") or question.question))
     else:
         entry = a.session.answers[a.index]
         follow_up = question.follow_up(str(r.get("follow_up") or entry.get("follow_up")))
-        scored_fu = score_follow_up(transcript, question, follow_up, level)
+        scored_fu = score_follow_up(transcript, question, follow_up, level, voice=voice)
         new = follow_up_dict(scored_fu, text=str(r.get("follow_up_text") or entry.get("text") or follow_up.text))
     return Rescored(a, new, diff_results(r, new))
 

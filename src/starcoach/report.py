@@ -62,6 +62,7 @@ def answer_dict(a: ScoredAnswer, *, question_text: str = "") -> dict[str, Any]:
         "findings": [finding_dict(f) for f in a.findings],
         "score": a.score.value,
         "score_breakdown": a.score.breakdown,
+        **({"voice": a.voice.to_dict()} if a.voice is not None else {}),
     }
 
 
@@ -71,7 +72,8 @@ def follow_up_dict(f: ScoredFollowUp, *, text: str = "") -> dict[str, Any]:
             "words": [{"text": w.text, "start": _r(w.start), "end": _r(w.end)} for w in f.transcript.words],
             "speaking_s": _r(f.speaking_s), "target_min_s": _r(f.target[0]), "target_max_s": _r(f.target[1]),
             "verdict": f.verdict, "gap_s": _r(f.gap_s), "delivery": f.delivery.to_dict(),
-            "findings": [finding_dict(x) for x in f.findings]}
+            "findings": [finding_dict(x) for x in f.findings],
+            **({"voice": f.voice.to_dict()} if f.voice is not None else {})}
 
 
 # --------------------------------------------------------------------------- terminal
