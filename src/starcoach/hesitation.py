@@ -30,8 +30,9 @@ MIN_GAP_S = 0.25  # gaps shorter than this cannot hold a filler between two word
 BRIDGE_FRAMES = 2  # unvoiced frames inside a run that do not end it
 LEAD_S = 2.0  # how far before the first word an opening "um" is looked for
 
-# The sounds among delivery.FILLERS: these are hesitations; "you know" and "I mean" are words.
-SOUND_FILLERS = frozenset("um umm uhm uh uhh er erm ah eh hmm hm mm mmm".split())
+# The sounds among delivery.FILLERS, and the spellings Whisper also gives them ("Err.", "Ahh"): these
+# are hesitations; "you know" and "I mean" are words.
+SOUND_FILLERS = frozenset("um umm uhm uh uhh er err erm ah ahh eh hmm hm mm mmm mhm".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +130,15 @@ def _section_at(t: float, sections: Sequence[Section]) -> str:
     return name or next((s.name for s in sections if s.words), "")
 
 
+def written_fillers(words: Sequence[Word]) -> list[Evidence]:
+    """The words that are filler sounds ("um", "Uh,", "Err."), as Whisper wrote them."""
+    return [Evidence(w.text.strip(), w.start, w.end) for w in words if _is_sound_filler(w.text)]
+
+
 def merge(heard: Sequence[tuple[float, float, float]], fillers: Sequence[Evidence], sections: Sequence[Section],
           *, tolerance_s: float = 0.15) -> list[Hesitation]:
-    """The filled pauses heard plus the sound fillers Whisper wrote, one entry per sound."""
+    """The filled pauses heard plus the sound fillers Whisper wrote (`fillers`: evidence of filler words,
+    as delivery's or written_fillers() give), one entry per sound."""
     out: list[Hesitation] = []
     written = [f for f in fillers if _is_sound_filler(f.text)]
     used: set[int] = set()
@@ -154,4 +161,6 @@ def hesitations(track: PitchTrack | None, words: Sequence[Word], sections: Seque
                 fillers: Sequence[Evidence], *, acoustic: bool = True) -> list[Hesitation]:
     """Every hesitation of an answer: heard (when there is a track and `acoustic`) and written."""
     heard = find_filled_pauses(track, words) if track is not None and acoustic else []
-    return merge(heard, fillers, sections)
+    seen = {(round(f.start, 2), round(f.end, 2)) for f in fillers}
+    extra = [f for f in written_fillers(words) if (round(f.start, 2), round(f.end, 2)) not in seen]
+    return merge(heard, [*fillers, *extra], sections)

@@ -516,7 +516,7 @@ def from_stored(stored: object) -> VoiceSource | None:
     """A VoiceSource from a saved result's "voice" (a rescore: the stored contour and the filled
     pauses heard, summarised again over today's sections and merged with today's fillers). None when
     there is no usable stored voice (an older session, or typed text)."""
-    from starcoach.hesitation import merge
+    from starcoach.hesitation import merge, written_fillers
 
     if not isinstance(stored, dict):
         return None
@@ -534,7 +534,9 @@ def from_stored(stored: object) -> VoiceSource | None:
     tracker = str(stored.get("tracker") or "")
 
     def source(words: Sequence[Word], sections: Sequence[Section], fillers: Sequence) -> Voice | None:
-        found = merge(heard, fillers, sections)
+        seen = {(round(f.start, 2), round(f.end, 2)) for f in fillers}
+        extra = [f for f in written_fillers(words) if (round(f.start, 2), round(f.end, 2)) not in seen]
+        found = merge(heard, [*fillers, *extra], sections)
         return summarise(contour, words, sections, found, tracker=tracker, checks=checks)
 
     return source
