@@ -24,6 +24,7 @@ MIN_S = 0.18  # shorter voiced blips in a pause are breath noise or a word's tai
 MAX_S = 2.5  # longer held voicing is humming or music, not a hesitation
 MAX_SPREAD_ST = 1.5  # a filled pause holds its pitch (a word's syllables move it)
 MAX_SLOPE_ST_S = 8.0  # ... and does not glide far
+OUTLIER_ST = 3.0  # frames this far from the run's median pitch are tracking errors at its edges
 MAX_BELOW_DB = 15.0  # quieter than this under the speech is something in the background
 EDGE_S = 0.04  # Whisper's word edges are loose: keep this far from the words on either side
 MIN_GAP_S = 0.25  # gaps shorter than this cannot hold a filler between two words
@@ -110,6 +111,12 @@ def find_filled_pauses(track: PitchTrack, words: Sequence[Word]) -> list[tuple[f
             if len(p) < 4:
                 continue
             st = 12 * np.log2(p / np.median(p))
+            # A frame at an onset or offset can jump an octave (the tracker's subharmonic): such
+            # outliers are dropped, but a run that is mostly off its own median is no held vowel.
+            keep = np.abs(st) <= OUTLIER_ST
+            if keep.mean() < 0.8:
+                continue
+            st = st[keep]
             slope = abs(np.polyfit(np.arange(len(st)) * fs, st, 1)[0]) if len(st) >= 3 else 0.0
             if st.std() > MAX_SPREAD_ST or slope > MAX_SLOPE_ST_S:
                 continue

@@ -123,7 +123,9 @@ class YinTracker:
         x = np.asarray(audio, dtype=np.float32)
         hop, w = self.hop, self.window
         n = max(1, len(x) // hop)
-        lag_min = int(SAMPLE_RATE / self.fmax)
+        # Search from lag 2, not from fmax's period: a tone above fmax has a dip at twice its period
+        # too, which would read as a pitch inside the range; found at its own period, it is dropped.
+        lag_min = 2
         lag_max = min(int(SAMPLE_RATE / self.fmin) + 1, w // 2)
         padded = np.concatenate([x, np.zeros(w + hop, dtype=np.float32)])
         f0 = np.full(n, np.nan)
@@ -344,14 +346,16 @@ def _section_at(t: float, sections: Sequence[Section]) -> str:
 
 def monotone_stretches(contour: Contour, pitch: np.ndarray, words: Sequence[Word],
                        sections: Sequence[Section]) -> list[MonotoneStretch]:
-    """Windows of MONOTONE_WINDOW_S (stepping by 1 s, between the first and last word) whose voiced
+    """Windows of MONOTONE_WINDOW_S (stepping by 1 s from the first word, the last one ending on the last word) whose voiced
     pitch spread is under MONOTONE_ST, merged where they overlap, each with the sentence said."""
     if not words:
         return []
     t0, t1 = words[0].start, words[-1].end
     flat: list[tuple[float, float]] = []
-    t = t0
-    while t + MONOTONE_WINDOW_S <= t1 + 1e-9:
+    starts = list(np.arange(t0, t1 - MONOTONE_WINDOW_S, 1.0))
+    if t1 - t0 >= MONOTONE_WINDOW_S:
+        starts.append(t1 - MONOTONE_WINDOW_S)  # the last window ends on the last word
+    for t in starts:
         p = pitch[contour.span(t, t + MONOTONE_WINDOW_S)]
         v = p[np.isfinite(p)]
         if len(v) * contour.step_s >= MONOTONE_MIN_VOICED_S:
@@ -361,11 +365,12 @@ def monotone_stretches(contour: Contour, pitch: np.ndarray, words: Sequence[Word
                     flat[-1] = (flat[-1][0], t + MONOTONE_WINDOW_S)
                 else:
                     flat.append((t, t + MONOTONE_WINDOW_S))
-        t += 1.0
     bounds = _sentence_bounds(words)
     out = []
     for s, e in flat:
-        inside = [i for i, w in enumerate(words) if w.end > s and w.start < e]
+        # The words said during it: those with most of their time inside the stretch.
+        inside = [i for i, w in enumerate(words)
+                  if min(w.end, e) - max(w.start, s) > max(w.end - w.start, 1e-6) / 2]
         if not inside:
             continue
         s, e = max(s, words[inside[0]].start), min(e, words[inside[-1]].end)
@@ -374,7 +379,7 @@ def monotone_stretches(contour: Contour, pitch: np.ndarray, words: Sequence[Word
         spread = float(_semitones(v, float(np.median(v))).std()) if len(v) else 0.0
         touched = [b for b in bounds if b[1] >= inside[0] and b[0] <= inside[-1]]
         first, last = touched[0][0], touched[-1][1]
-        out.append(MonotoneStretch(s, e, spread, _section_at(s, sections), join_words(words[inside[0]: inside[-1] + 1]),
+        out.append(MonotoneStretch(s, e, spread, _section_at((s + e) / 2, sections), join_words(words[inside[0]: inside[-1] + 1]),
                                    join_words(words[first: last + 1]), words[first].start, words[last].end))
     return out
 
