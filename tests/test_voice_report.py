@@ -26,7 +26,7 @@ from starcoach.store import Session, SessionStore
 from starcoach.voice import YinTracker, from_audio
 from tests.test_history import T0, make_session
 from tests.test_report_html import ANSWER, FOLLOW_UP, QUESTION, Page, spoken
-from tests.test_voice import harmonic
+from tests.test_voice import harmonic, syllables
 
 RATE = 16000
 runner = CliRunner(env={"COLUMNS": "200"})
@@ -38,7 +38,7 @@ def voiced_words(transcript: Transcript, *, flat_from: float | None = None, uh_a
     at one pitch (a monotone stretch); a held 0.3 s "uh" after word `uh_after` (the pause made for it)."""
     audio = np.zeros(int((transcript.duration_s + 0.5) * RATE), dtype=np.float32)
     for i, w in enumerate(transcript.words):
-        n = int((w.end - w.start) * RATE)
+        n = int((w.end - w.start) * 0.75 * RATE)  # the last quarter of each word unvoiced, as consonants are
         if flat_from is not None and w.start >= flat_from:
             tone = harmonic(125, n / RATE)
         else:
@@ -196,7 +196,8 @@ def test_practice_measures_the_voice_of_each_take(tmp_path: Path) -> None:
     from tests.test_bank import write_bank
     from tests.test_cli import ANSWER as SCRIPT
 
-    take = np.concatenate([harmonic(lambda t: 120 * 2 ** (np.sin(t) * 3 / 12), 20.0), np.zeros(3 * RATE, dtype=np.float32)])
+    take = np.concatenate([syllables(harmonic(lambda t: 120 * 2 ** (np.sin(t) * 3 / 12), 20.0)),
+                           np.zeros(3 * RATE, dtype=np.float32)])
     bank = load_bank(write_bank(tmp_path / "bank"))
     practice = Practice(bank, PracticeOptions(silence_s=2.0, question_id="tiny", follow_ups=0, final_pass=False),
                         speaker=FakeSpeaker(), microphone=FakeMicrophone([take]), transcriber=ScriptTranscriber(SCRIPT),

@@ -56,9 +56,13 @@ MONOTONE_ST = 1.2
 CLIP_LEVEL = 0.999
 CLIP_SHARE = 0.001  # past 0.1 % of the samples, loudness peaks are flattened: no loudness figure
 
-# Music or another pitched sound between the words: the share of the word gaps that is voiced.
+# Music or another pitched sound under the speech: the share of the word gaps that is voiced ...
 GAP_VOICED_SHARE = 0.5
-MIN_GAP_S_FOR_CHECK = 3.0  # of gaps, before the check is trusted
+MIN_GAP_S_FOR_CHECK = 1.5  # of gaps, before that check is trusted
+# ... or the share of the whole answer that is voiced: speech stops voicing at every consonant and
+# pause (hp0's reader: 37 %, gb0's radio address: 60 %); a melody or a hum hardly ever does.
+MAX_VOICED_SHARE = 0.85
+MIN_SPAN_S_FOR_CHECK = 3.0
 
 _SENTENCE_END = re.compile(r"[.?!\u2026][\"'\u201d\u2019)\]]*$")
 
@@ -418,6 +422,17 @@ def gap_voicing(contour: Contour, words: Sequence[Word], *, min_gap_s: float = 0
     return total * contour.step_s, (voiced / total if total else 0.0)
 
 
+def pitched_background(contour: Contour, words: Sequence[Word], t0: float, t1: float) -> str:
+    """Why the pitch cannot be the voice's (music or a hum under it), or ""."""
+    gap_s, gap_share = gap_voicing(contour, words)
+    if gap_s >= MIN_GAP_S_FOR_CHECK and gap_share > GAP_VOICED_SHARE:
+        return f"a pitched sound (music?) plays between the words ({gap_share:.0%} of the pauses are voiced)"
+    v = contour.voiced[contour.span(t0, t1)]
+    if len(v) * contour.step_s >= MIN_SPAN_S_FOR_CHECK and v.mean() > MAX_VOICED_SHARE:
+        return f"a pitched sound (music?) plays under the speech ({v.mean():.0%} of the answer is voiced)"
+    return ""
+
+
 # --------------------------------------------------------------------------- the voice of an answer
 
 
@@ -465,12 +480,11 @@ def summarise(contour: Contour, words: Sequence[Word], sections: Sequence[Sectio
                      "loudness variation is not measured")
     pitch = clean_pitch(contour)
     unreliable = ""
-    gap_s, gap_share = gap_voicing(contour, words)
-    if gap_s >= MIN_GAP_S_FOR_CHECK and gap_share > GAP_VOICED_SHARE:
-        unreliable = (f"a pitched sound (music?) plays between the words ({gap_share:.0%} of the pauses are voiced)")
-        notes.append(unreliable)
     t0 = words[0].start if words else 0.0
     t1 = words[-1].end if words else len(contour) * contour.step_s
+    unreliable = pitched_background(contour, words, t0, t1)
+    if unreliable:
+        notes.append(unreliable)
     overall = figures(contour, pitch, t0, t1, loudness_ok=loudness_ok, unreliable=unreliable)
     per = {s.name: figures(contour, pitch, s.start, s.end, loudness_ok=loudness_ok, unreliable=unreliable)
            if s.words else VoiceFigures(0.0, None, None, None, None, "could not measure pitch: no words")
@@ -511,8 +525,9 @@ def analyse_track(track: PitchTrack, words: Sequence[Word], sections: Sequence[S
     from starcoach.hesitation import hesitations
 
     contour = contour_from_track(track)
-    gap_s, gap_share = gap_voicing(contour, words)
-    music = gap_s >= MIN_GAP_S_FOR_CHECK and gap_share > GAP_VOICED_SHARE
+    t0 = words[0].start if words else 0.0
+    t1 = words[-1].end if words else len(contour) * contour.step_s
+    music = bool(pitched_background(contour, words, t0, t1))
     found = hesitations(track, words, sections, fillers, acoustic=not music)
     return summarise(contour, words, sections, found, tracker=tracker, checks=checks)
 
