@@ -146,6 +146,17 @@ def test_fillers_whisper_wrote_merge_with_those_heard() -> None:
     assert out[0].pitch_hz == 110.0  # "you know" is a filler word, not a hesitation
 
 
+def test_a_filler_written_late_in_the_same_pause_is_the_sound_heard() -> None:
+    # tiny.en writes "Um," 0.7 s after the sound, with no duration, in the same gap between two words
+    words = [Word("phones.", 3.2, 4.1), Word("Um,", 4.8, 4.8), Word("I", 5.1, 5.2), Word("owned", 5.2, 5.4)]
+    heard = [(4.14, 4.46, 110.0), (6.0, 6.3, 100.0)]
+    out = merge(heard, [Evidence("Um,", 4.8, 4.8)], one_section(words), words=words)
+    assert [(h.source, h.start, h.end) for h in out] == [("both", 4.14, 4.46), ("voice", 6.0, 6.3)]
+    # a filler written on the far side of a real word is another sound
+    out = merge([(5.6, 5.9, 100.0)], [Evidence("Um,", 4.8, 4.8)], one_section(words), words=words)
+    assert [h.source for h in out] == ["words", "voice"]
+
+
 def test_written_filler_spellings_are_hesitations_without_a_track() -> None:
     from starcoach.hesitation import hesitations
 

@@ -142,22 +142,39 @@ def written_fillers(words: Sequence[Word]) -> list[Evidence]:
     return [Evidence(w.text.strip(), w.start, w.end) for w in words if _is_sound_filler(w.text)]
 
 
+def _after_word(t: float, starts: list[float]) -> int:
+    """How many of the answer's real words (not fillers) start before `t`."""
+    import bisect
+
+    return bisect.bisect_right(starts, t + 1e-6)
+
+
 def merge(heard: Sequence[tuple[float, float, float]], fillers: Sequence[Evidence], sections: Sequence[Section],
-          *, tolerance_s: float = 0.15) -> list[Hesitation]:
+          *, tolerance_s: float = 0.15, words: Sequence[Word] = (), same_gap_s: float = 1.2) -> list[Hesitation]:
     """The filled pauses heard plus the sound fillers Whisper wrote (`fillers`: evidence of filler words,
-    as delivery's or written_fillers() give), one entry per sound."""
+    as delivery's or written_fillers() give), one entry per sound.
+
+    A written filler and a heard one are the same sound when they overlap, or (given `words`) when they
+    sit in the same gap between two real words within `same_gap_s` of each other: tiny.en, for one,
+    writes its "um" up to a second after the sound, with no duration. Then the heard times are kept."""
     out: list[Hesitation] = []
     written = [f for f in fillers if _is_sound_filler(f.text)]
+    starts = [w.start for w in words if not _is_sound_filler(w.text)]
     used: set[int] = set()
     for f in written:
         match = next((i for i, (s, e, _) in enumerate(heard) if i not in used
                       and s < f.end + tolerance_s and e > f.start - tolerance_s), None)
+        if match is None and starts:
+            gap = _after_word(f.start, starts)
+            match = next((i for i, (s, e, _) in enumerate(heard) if i not in used
+                          and _after_word(s, starts) == gap and min(abs(f.start - e), abs(s - f.end)) <= same_gap_s), None)
         pitch = None
+        start, end = f.start, f.end
         if match is not None:
             used.add(match)
-            pitch = heard[match][2]
-        out.append(Hesitation(f.start, f.end, "both" if match is not None else "words", f.text,
-                              _section_at(f.start, sections), pitch))
+            start, end, pitch = heard[match]
+        out.append(Hesitation(start, end, "both" if match is not None else "words", f.text,
+                              _section_at(start, sections), pitch))
     for i, (s, e, p) in enumerate(heard):
         if i not in used:
             out.append(Hesitation(s, e, "voice", "(filled pause)", _section_at(s, sections), p))
@@ -170,4 +187,4 @@ def hesitations(track: PitchTrack | None, words: Sequence[Word], sections: Seque
     heard = find_filled_pauses(track, words) if track is not None and acoustic else []
     seen = {(round(f.start, 2), round(f.end, 2)) for f in fillers}
     extra = [f for f in written_fillers(words) if (round(f.start, 2), round(f.end, 2)) not in seen]
-    return merge(heard, [*fillers, *extra], sections)
+    return merge(heard, [*fillers, *extra], sections, words=words)

@@ -99,11 +99,13 @@ class PitchTracker(Protocol):
 
 def frame_loudness(audio: np.ndarray, hop: int, window: int) -> np.ndarray:
     """The level in dB of `window` samples centred on each `hop`-sample frame."""
-    x = np.asarray(audio, dtype=np.float64)
+    x = np.asarray(audio, dtype=np.float32)
     n = max(1, len(x) // hop)
-    power = np.zeros(n)
     head = x[: n * hop].reshape(n, hop) if len(x) >= hop else np.pad(x, (0, hop - len(x)))[None, :]
-    power = np.einsum("ij,ij->i", head, head)
+    power = np.empty(n)
+    for b in range(0, n, 4096):  # in blocks: a float64 copy of 5 minutes of audio would be 35 MB
+        block = head[b: b + 4096].astype(np.float64)
+        power[b: b + 4096] = np.einsum("ij,ij->i", block, block)
     # Sum the frames around each one (window / hop of them), as a moving sum.
     k = max(1, window // hop)
     padded = np.concatenate([np.zeros(k // 2), power, np.zeros(k - k // 2 - 1)])
@@ -134,7 +136,7 @@ class YinTracker:
         padded = np.concatenate([x, np.zeros(w + hop, dtype=np.float32)])
         f0 = np.full(n, np.nan)
         loud = frame_loudness(x, hop, 512)
-        block = 512  # frames at a time: the FFTs of a block stay small
+        block = 128  # frames at a time: the FFTs of a block stay small (a few MB)
         for b0 in range(0, n, block):
             idx = np.arange(b0, min(n, b0 + block))
             frames = np.lib.stride_tricks.sliding_window_view(padded, w)[idx * hop].astype(np.float64)
@@ -556,7 +558,7 @@ def from_stored(stored: object) -> VoiceSource | None:
     def source(words: Sequence[Word], sections: Sequence[Section], fillers: Sequence) -> Voice | None:
         seen = {(round(f.start, 2), round(f.end, 2)) for f in fillers}
         extra = [f for f in written_fillers(words) if (round(f.start, 2), round(f.end, 2)) not in seen]
-        found = merge(heard, [*fillers, *extra], sections)
+        found = merge(heard, [*fillers, *extra], sections, words=words)
         return summarise(contour, words, sections, found, tracker=tracker, checks=checks)
 
     return source
