@@ -406,10 +406,15 @@ class AudioChecks:
 
 
 def check_audio(audio: np.ndarray) -> AudioChecks:
-    x = np.abs(np.asarray(audio, dtype=np.float32))
+    x = np.asarray(audio, dtype=np.float32)
     if x.size == 0:
         return AudioChecks(0.0, 0.0)
-    return AudioChecks(float(x.max()), float(np.count_nonzero(x >= CLIP_LEVEL)) / x.size)
+    peak, clipped = 0.0, 0
+    for b in range(0, x.size, 1 << 20):  # in blocks: no copy of the whole take
+        block = np.abs(x[b: b + (1 << 20)])
+        peak = max(peak, float(block.max()))
+        clipped += int(np.count_nonzero(block >= CLIP_LEVEL))
+    return AudioChecks(peak, clipped / x.size)
 
 
 def gap_voicing(contour: Contour, words: Sequence[Word], *, min_gap_s: float = 0.5) -> tuple[float, float]:
