@@ -87,22 +87,24 @@ def child_speed(args: argparse.Namespace) -> None:
     labels = ["situation"] * (n // 10) + ["task"] * (n // 10) + ["action"] * (n - n // 10 * 3) + ["result"] * (n // 10)
     sections = sections_from_labels(words, labels)
     base = hwm()
-    if args.tracker == "swift-f0":
+    if args.tracker.startswith("swift-f0"):
         from starcoach.devices.pitch import SwiftF0Tracker
 
-        tracker = SwiftF0Tracker()
+        tracker = SwiftF0Tracker(threads=1 if args.tracker.endswith("1 thread") else 2)
         tracker.load()
     else:
         tracker = YinTracker()
     loaded = hwm()
-    times = []
+    times, cpu = [], []
     for _ in range(3):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         voice = from_audio(audio, tracker)(words, sections, ())
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     after = hwm()
     d = voice.to_dict()
     print(json.dumps({"tracker": args.tracker, "audio_s": len(audio) / RATE, "best_s": min(times), "times": times,
+                      "cpu_s": min(cpu),
                       "hwm_before": base, "hwm_loaded": loaded, "hwm_after": after,
                       "json_kb": len(json.dumps(d)) / 1024, "overall": d["overall"],
                       "monotone": d["monotone_count"], "hesitations": d["hesitation_count"],
@@ -119,14 +121,15 @@ def speed(transcriber, tmp: Path) -> None:
     words = tmp / "hp0_words.json"
     words.write_text(json.dumps(transcribe(SHARED / "hp0_henry_f_phillips.ogg", transcriber)))
     print("\n### Analysis of hp0 (273 s), after the stop\n")
-    print("| tracker | wall time (best of 3) | runs | peak RSS: decoded audio | + tracker loaded | + analysis | "
+    print(f"load average at the start: {os.getloadavg()[0]:.2f} (2 cores)\n")
+    print("| tracker | wall time (best of 3) | runs | CPU time (best) | peak RSS: decoded audio | + tracker loaded | + analysis | "
           "added by the analysis | saved voice JSON | pitch variation | monotone | hesitations |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for tracker in ("swift-f0", "yin"):
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for tracker in ("swift-f0", "swift-f0, 1 thread", "yin"):
         out = subprocess.run([sys.executable, __file__, "--child-speed", "--tracker", tracker, "--words", str(words)],
                              capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"| {tracker} | {r['best_s']:.2f} s | {', '.join(f'{t:.2f}' for t in r['times'])} | {r['hwm_before']:.0f} MB | "
+        print(f"| {tracker} | {r['best_s']:.2f} s | {', '.join(f'{t:.2f}' for t in r['times'])} | {r['cpu_s']:.2f} s | {r['hwm_before']:.0f} MB | "
               f"{r['hwm_loaded']:.0f} MB | {r['hwm_after']:.0f} MB | {r['hwm_after'] - r['hwm_before']:.0f} MB "
               f"({r['hwm_after'] - r['hwm_loaded']:.0f} MB past the loaded tracker) | {r['json_kb']:.0f} KB | "
               f"{r['overall']['pitch_variation_st']} st, VQ {r['overall']['variation_quotient']} | {r['monotone']} | {r['hesitations']} |")

@@ -242,3 +242,27 @@ def test_the_stored_voice_gives_the_same_figures_again() -> None:
     assert a["monotone"] == b["monotone"]
     assert from_stored(None) is None and from_stored({"contour": "damaged"}) is None
     assert Contour.from_dict({"step_s": "x"}) is None and Contour.from_dict({"step_s": 0.1, "pitch_hz": [1], "loudness_db": []}) is None
+
+
+def test_swift_f0_in_short_windows_gives_the_frames_of_one_long_call() -> None:
+    import swift_f0
+
+    rng = np.random.default_rng(3)
+    audio = syllables(harmonic(lambda t: 120 * 2 ** (np.sin(t * 1.3) * 4 / 12), 9.0))
+    audio = audio + (0.01 * rng.standard_normal(len(audio))).astype(np.float32)
+    ours = SwiftF0Tracker().track(audio)
+    whole = swift_f0.SwiftF0(threads=1).detect(audio, RATE, fmin=50, fmax=600)
+    f0 = np.where(whole.confidence >= 0.5, whole.pitch_hz, np.nan)
+    assert len(ours.f0_hz) == len(f0)
+    assert np.array_equal(np.isnan(ours.f0_hz), np.isnan(f0))
+    assert np.allclose(ours.f0_hz[~np.isnan(f0)], f0[~np.isnan(f0)], atol=1e-3)
+    assert np.allclose(ours.loudness_db, whole.loudness_db, atol=1e-6)
+
+
+def test_a_quiet_recording_is_scaled_for_the_model_and_its_levels_stay_true() -> None:
+    loud = syllables(harmonic(lambda t: 130 * 2 ** (np.sin(t * 2) * 3 / 12), 5.0, amp=0.2))
+    quiet = (loud * 0.01).astype(np.float32)  # peak about -40 dBFS
+    a, b = SwiftF0Tracker().track(loud), SwiftF0Tracker().track(quiet)
+    assert np.isfinite(b.f0_hz).sum() >= 0.9 * np.isfinite(a.f0_hz).sum()
+    sel = np.isfinite(a.f0_hz) & np.isfinite(b.f0_hz)
+    assert np.median(a.loudness_db[sel] - b.loudness_db[sel]) == pytest.approx(40.0, abs=0.5)

@@ -27,7 +27,7 @@ QUIET_PEAK = 0.02
 TARGET_PEAK = 0.5
 HOP = 256  # swift-f0's frame: 16 ms at 16 kHz
 CHUNK_FRAMES = 128  # about 2 s of frames per call (256: +31 MB peak on a 5-minute answer; 128: +17 MB)
-CONTEXT_FRAMES = 16  # more than the 11 back and 10 ahead the model reads
+CONTEXT_FRAMES = 12  # at least the 11 frames back and 10 ahead the model reads
 
 
 @functools.lru_cache(maxsize=4)
@@ -43,7 +43,7 @@ def _detector(threads: int):
 class SwiftF0Tracker:
     name = "swift-f0"
 
-    def __init__(self, *, threads: int = 2, fmin: float = FMIN_HZ, fmax: float = FMAX_HZ) -> None:
+    def __init__(self, *, threads: int = 1, fmin: float = FMIN_HZ, fmax: float = FMAX_HZ) -> None:
         self.threads, self.fmin, self.fmax = threads, fmin, fmax
 
     def load(self) -> None:
