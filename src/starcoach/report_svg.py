@@ -352,11 +352,11 @@ def voice_svg(a: Answer) -> str:
     if known:
         ceiling = max(known)
         floor = ceiling - 40.0
-        pts = [f"{coord(sx(0 + offset))},{coord(loud_top + loud_h)}"]
+        pts = [f"{coord(x0)},{coord(loud_top + loud_h)}"]
         for j, x in enumerate(g_loud):
             level = floor if x is None else min(max(x, floor), ceiling)
             pts.append(f"{coord(sx((j * k + k / 2) * step))},{coord(loud_top + loud_h * (ceiling - level) / 40.0)}")
-        pts.append(f"{coord(sx((n) * step))},{coord(loud_top + loud_h)}")
+        pts.append(f"{coord(sx(n * step))},{coord(loud_top + loud_h)}")
         out.append(f'<polygon points="{" ".join(pts)}" class="loud-area"/>')
     for h in dicts(v.get("hesitations")):
         s, e = number(h.get("start")), number(h.get("end"))

@@ -23,16 +23,21 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from starcoach.records import Section, Word, join_words
 
+if TYPE_CHECKING:  # pragma: no cover
+    from starcoach.hesitation import Hesitation
+
 SAMPLE_RATE = 16000
-CONTOUR_STEP_S = 0.1  # one contour value per 100 ms: the saved contour and every figure use it
+CONTOUR_STEP_S = 0.1  # about one contour value per 100 ms (a whole number of the tracker's frames:
+# 6 x 16 ms = 96 ms for SwiftF0); the saved contour and every figure use it
 
 # The pitch range searched: below 50 Hz is hum, not a voice (the lowest bass speaking voices sit
 # around 60-80 Hz); above 600 Hz is whistling, a child shrieking or an instrument.
@@ -239,13 +244,10 @@ def contour_from_track(track: PitchTrack, step_s: float = CONTOUR_STEP_S) -> Con
     loud[:n_frames] = track.loudness_db
     f0 = f0.reshape(n, per)
     voiced_share = np.isfinite(f0).sum(axis=1) / per
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            pitch = np.nanmedian(f0, axis=1) if n else np.zeros(0)
-            power = np.nanmean(10 ** (loud.reshape(n, per) / 10), axis=1) if n else np.zeros(0)
+    with warnings.catch_warnings():  # all-NaN steps (unvoiced, or past the end) give NaN, as wanted
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pitch = np.nanmedian(f0, axis=1) if n else np.zeros(0)
+        power = np.nanmean(10 ** (loud.reshape(n, per) / 10), axis=1) if n else np.zeros(0)
     pitch = np.where(voiced_share >= MIN_VOICED_SHARE, pitch, np.nan)
     loudness = np.where(np.isfinite(power) & (power > 0), 10 * np.log10(np.maximum(power, 1e-14)), np.nan)
     return Contour(per * track.frame_s, pitch, loudness)
@@ -452,7 +454,7 @@ class Voice:
     overall: VoiceFigures
     sections: dict[str, VoiceFigures]
     monotone: tuple[MonotoneStretch, ...]
-    hesitations: tuple  # hesitation.Hesitation, in time order
+    hesitations: tuple[Hesitation, ...]  # in time order
     hesitations_per_min: float
     contour: Contour
     notes: tuple[str, ...] = field(default=())
