@@ -128,7 +128,7 @@ def test_inserted_uh_like_segments_are_found_between_the_words(tracker) -> None:
     # pause i runs from 0.6 + 1.3 i; the "uh" sits 0.15 s into it, for 0.4 s
     expected = [0.6 + 1.3 * i + 0.15 for i in (1, 4)]
     assert len(found) == 2, found
-    for (s, e, pitch), want in zip(found, expected):
+    for (s, e, pitch), want in zip(found, expected, strict=True):
         assert abs(s - want) < 0.08 and abs(e - (want + 0.4)) < 0.08
         assert abs(pitch - 110) < 4
     v = analyse(audio, words, tracker)

@@ -43,7 +43,7 @@ def voiced_words(transcript: Transcript, *, flat_from: float | None = None, uh_a
             tone = harmonic(125, n / RATE)
         else:
             base = 120 * 2 ** ((i % 5 - 2) * 1.5 / 12)
-            tone = harmonic(lambda t, b=base: b * 2 ** (2 * t / max(n / RATE, 0.05) / 12), n / RATE)
+            tone = harmonic(lambda t, b=base, d=max(n / RATE, 0.05): b * 2 ** (2 * t / d / 12), n / RATE)
         a = int(w.start * RATE)
         audio[a: a + len(tone)] = tone[: len(audio) - a]
     if uh_after is not None:

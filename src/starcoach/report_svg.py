@@ -324,7 +324,7 @@ def voice_svg(a: Answer) -> str:
                    f'<rect x="{coord(sx(s))}" y="{coord(top)}" width="{coord(max(sx(e) - sx(s), 3.0))}" height="{coord(pitch_h)}" class="mono-band"/></g>')
     if voiced:
         med = voiced[len(voiced) // 2]
-        lo_st, hi_st = -9.0, 9.0
+        lo_st, hi_st = -10.0, 10.0  # voice.OCTAVE_ERROR_ST: past it a step is a tracking error, left out
 
         def py(p: float) -> float:
             st = min(max(12 * math.log2(p / med), lo_st), hi_st)
@@ -332,7 +332,7 @@ def voice_svg(a: Answer) -> str:
 
         runs, cur = [], []
         for j, p in enumerate(g_pitch):
-            if p is None:
+            if p is None or abs(12 * math.log2(p / med)) > hi_st:
                 if cur:
                     runs.append(cur)
                 cur = []
