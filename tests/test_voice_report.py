@@ -134,6 +134,15 @@ def test_the_report_draws_the_contour_with_marks_that_play(voiced_answer) -> Non
     assert "voice-table" in html and "Flat pitch" in html and "Hesitations" in html
 
 
+def test_the_markdown_report_has_the_voice(voiced_answer) -> None:
+    from starcoach.report_html import render_markdown
+
+    session = voiced_session(*voiced_answer)
+    text = render_markdown(session.data, {})
+    assert "### Voice" in text and "| whole answer |" in text and "- flat pitch [" in text
+    assert "(filled pause)" in text and "Um," in text
+
+
 def test_replay_shows_hesitations_and_the_voice_line(voiced_answer) -> None:
     session = voiced_session(*voiced_answer)
     out = Console(width=200, record=True)
