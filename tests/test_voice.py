@@ -266,3 +266,25 @@ def test_a_quiet_recording_is_scaled_for_the_model_and_its_levels_stay_true() ->
     assert np.isfinite(b.f0_hz).sum() >= 0.9 * np.isfinite(a.f0_hz).sum()
     sel = np.isfinite(a.f0_hz) & np.isfinite(b.f0_hz)
     assert np.median(a.loudness_db[sel] - b.loudness_db[sel]) == pytest.approx(40.0, abs=0.5)
+
+
+@pytest.mark.parametrize("tracker", TRACKERS)
+def test_tracking_a_take_as_it_arrives_gives_the_frames_of_the_whole_take(tracker) -> None:
+    from starcoach.voice import IncrementalTrack
+
+    rng = np.random.default_rng(1)
+    x = syllables(harmonic(lambda t: 120 * 2 ** (np.sin(t) * 3 / 12), 13.3))
+    x = x + (0.01 * rng.standard_normal(len(x))).astype(np.float32)
+    inc = IncrementalTrack(tracker)
+    i = 0
+    while i < len(x):
+        k = int(rng.integers(100, 4000))
+        inc.feed(x[i: i + k])
+        i += k
+    audio, track = inc.finish()
+    whole = tracker.track(x)
+    assert np.array_equal(audio, x)
+    assert np.array_equal(np.isnan(track.f0_hz), np.isnan(whole.f0_hz))
+    assert np.allclose(track.f0_hz, whole.f0_hz, equal_nan=True) and np.allclose(track.loudness_db, whole.loudness_db)
+    empty = IncrementalTrack(tracker).finish()
+    assert len(empty[0]) == 0 and len(empty[1].f0_hz) == 0

@@ -216,3 +216,13 @@ def test_practice_measures_the_voice_of_each_take(tmp_path: Path) -> None:
     session = practice.run()
     v = session.answers[0]["result"]["voice"]
     assert v["tracker"] == "yin (numpy)" and v["measured"] and v["overall"]["mean_f0_hz"] == pytest.approx(120, rel=0.1)
+    # tracked while recording: the contour of tracking the saved take afterwards, to the bit
+    from starcoach.audio import load_audio
+    from starcoach.records import Section
+    from starcoach.replay import load_answer, stored_transcript
+
+    stored = load_answer(session.id, 0, SessionStore(tmp_path / "sessions"))
+    words = list(stored_transcript(stored).words)
+    whole = [Section("answer", tuple(words), words[0].start, words[-1].end)]
+    after = from_audio(load_audio(stored.audio), YinTracker())(words, whole, ())
+    assert after.to_dict()["contour"] == v["contour"]

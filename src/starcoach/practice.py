@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from starcoach.bank import Bank, FollowUp, Question
 from starcoach.errors import StarcoachError
 from starcoach.live import LiveTranscriber
@@ -46,7 +48,8 @@ class TakeResult:
     stopped_by: str
     report_latency_s: float  # from the stop to the words being ready
     whole_file_words: bool = False  # the words are those of a whole-file pass (a file, or an exact live pass)
-    audio: object = None  # the take's samples when already decoded (a file given with --input)
+    audio: object = None  # the take's samples when already decoded (a file given with --input) or recorded
+    track: object = None  # its pitch track when made while recording (voice.IncrementalTrack)
 
 
 def choose_question(bank: Bank, opts: PracticeOptions, rng: random.Random) -> Question:
@@ -122,11 +125,21 @@ class Practice:
         policy = StopPolicy(self._max_s(total[1]), self.opts.silence_s)
         live = self._live()
         pending: list = []  # the recorder hands over a block's audio just before its status
+        # The voice's pitch is tracked as the take comes in (a 16 kHz mono take; anything else is
+        # decoded from the file after the stop), so at the stop only its last seconds are left.
+        from starcoach.audio import SAMPLE_RATE
+        from starcoach.voice import IncrementalTrack
+
+        voice: list = [IncrementalTrack(self.tracker)] if self.tracker is not None else []
 
         def on_block(status) -> None:
             # The status carries the rate the device really records at (it may refuse 16 kHz).
             for block in pending:
                 live.feed(block, status.sample_rate)
+                if voice and (status.sample_rate != SAMPLE_RATE or np.ndim(block) != 1):
+                    voice.clear()
+                if voice:
+                    voice[0].feed(block)
             pending.clear()
             self.view.update(status.elapsed_s, status.level.rms)
             if self.enter.pressed():
@@ -150,8 +163,13 @@ class Practice:
         latency = time.monotonic() - stopped
         log.info("take stopped by %s; words ready %.2fs after the stop (%d %s)", recording.stopped_by, latency,
                  live.chunks, "windows" if isinstance(live, StreamTranscriber) else "chunks")
+        if voice:
+            for block in pending:  # any block the recorder wrote after its last status
+                voice[0].feed(block)
+        audio, track = voice[0].finish() if voice else (None, None)
         return TakeResult(Transcript(tuple(words), recording.duration_s, source=str(dest), model=self.transcriber.name),
-                          recording.stopped_by, latency, whole_file_words=getattr(live, "exact", False))
+                          recording.stopped_by, latency, whole_file_words=getattr(live, "exact", False),
+                          audio=audio, track=track)
 
     def _take(self, session: Session, index: int, section_targets, total) -> TakeResult:
         dest = session.audio_path(index)
@@ -181,7 +199,7 @@ class Practice:
             except StarcoachError as e:
                 log.warning("voice not measured: %s", e)
                 return None
-        return from_audio(audio, self.tracker)
+        return from_audio(audio, self.tracker, track=take.track)
 
     # ----------------------------------------------------------------- the session
 

@@ -513,14 +513,16 @@ class VoiceSource(Protocol):
         ...
 
 
-def from_audio(audio: np.ndarray, tracker: PitchTracker) -> VoiceSource:
+def from_audio(audio: np.ndarray, tracker: PitchTracker, *, track: PitchTrack | None = None) -> VoiceSource:
     """A VoiceSource for a recording: the track is made on the first call and kept, so scoring the
-    same take against several questions, or again after a final pass, tracks it once."""
-    cache: dict[str, PitchTrack] = {}
+    same take against several questions, or again after a final pass, tracks it once. `track`: one
+    made already (IncrementalTrack, while the take was recorded)."""
+    cache: dict[str, PitchTrack] = {} if track is None else {"track": track}
 
     def source(words: Sequence[Word], sections: Sequence[Section], fillers: Sequence) -> Voice | None:
         if "track" not in cache:
             cache["track"] = tracker.track(audio)
+        if "checks" not in cache:
             cache["checks"] = check_audio(audio)  # type: ignore[assignment]
         return analyse_track(cache["track"], words, sections, fillers, tracker=tracker.name,
                              checks=cache["checks"])  # type: ignore[arg-type]
@@ -569,3 +571,59 @@ def from_stored(stored: object) -> VoiceSource | None:
         return summarise(contour, words, sections, found, tracker=tracker, checks=checks)
 
     return source
+
+
+class IncrementalTrack:
+    """Track a take while it is recorded, so only its last seconds are left to track at the stop.
+
+    Fed the take's 16 kHz mono samples as they arrive; every `chunk_frames` frames of new audio, the
+    tracker runs on them with `context_frames` of audio either side and keeps their own frames. The
+    trackers read at most 11 frames back and 10 ahead (SwiftF0; YIN 1 back and 4 ahead), so the frames
+    are those of tracking the whole take at once (a take quieter than devices.pitch.QUIET_PEAK is
+    scaled per window rather than as a whole: its pitch can differ in the last decimals).
+    """
+
+    def __init__(self, tracker: PitchTracker, *, hop: int = 256, chunk_frames: int = 128, context_frames: int = 16) -> None:
+        self.tracker, self.hop, self.chunk, self.context = tracker, hop, chunk_frames, context_frames
+        self._buf = np.zeros(SAMPLE_RATE * 60, dtype=np.float32)  # grown a minute (or a quarter) at a time
+        self._n = 0
+        self._done = 0  # frames tracked so far
+        self._f0: list[np.ndarray] = []
+        self._loud: list[np.ndarray] = []
+        self._frame_s: float | None = None
+
+    @property
+    def samples(self) -> np.ndarray:
+        return self._buf[: self._n]
+
+    def feed(self, samples: np.ndarray) -> None:
+        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if self._n + len(x) > len(self._buf):
+            size = max(len(self._buf) + max(SAMPLE_RATE * 60, len(self._buf) // 4), self._n + len(x))
+            grown = np.zeros(size, dtype=np.float32)
+            grown[: self._n] = self._buf[: self._n]
+            self._buf = grown
+        self._buf[self._n: self._n + len(x)] = x
+        self._n += len(x)
+        while self._n // self.hop - self._done >= self.chunk + self.context:
+            self._run(self._done + self.chunk, right=self._done + self.chunk + self.context)
+
+    def _run(self, end: int, *, right: int | None) -> None:
+        left = max(0, self._done - self.context)
+        window = self._buf[left * self.hop: (right * self.hop if right is not None else self._n)]
+        track = self.tracker.track(window)
+        self._frame_s = track.frame_s
+        keep = slice(self._done - left, end - left)
+        self._f0.append(track.f0_hz[keep])
+        self._loud.append(track.loudness_db[keep])
+        self._done = end
+
+    def finish(self) -> tuple[np.ndarray, PitchTrack]:
+        """The whole take's samples and its track."""
+        n = max(1, self._n // self.hop)
+        if self._n and self._done < n:
+            self._run(n, right=None)
+        frame_s = self._frame_s or self.hop / SAMPLE_RATE
+        f0 = np.concatenate(self._f0) if self._f0 else np.zeros(0)
+        loud = np.concatenate(self._loud) if self._loud else np.zeros(0)
+        return self.samples, PitchTrack(frame_s, f0, loud)
