@@ -4,9 +4,11 @@ hesitations are found on espeak-ng answers with "um"/"uh" put in at known times.
     /work/venv/bin/python bench/voice_bench.py [--skip-speed] [--skip-hesitations] [--answers 6]
 
 1. Speed and memory (hp0, 273 s of one reader): a fresh Python process decodes the file, is given the
-   words (Whisper base, transcribed once by the parent), then runs what starcoach runs after a stop:
-   the pitch track, contour, filled pauses and figures (voice.from_audio). Wall time (best of 3) and
-   the process's peak RSS (VmHWM) before and after; SwiftF0 and the numpy YIN tracker.
+   words (Whisper base, transcribed once by the parent), then runs what `starcoach score` runs on a
+   decoded file: the pitch track, contour, filled pauses and figures (voice.from_audio). Wall and CPU
+   time (best of 3) and the process's peak RSS (VmHWM) before and after; SwiftF0 and the numpy YIN
+   tracker. Then what practice does: the take fed to voice.IncrementalTrack in 0.1 s blocks (CPU time
+   spent while recording) and what is left at the stop (wall time).
 2. Hesitations: answers written for this bench, spoken by espeak-ng piece by piece, with a filler
    ("um", "uh", "er", "umm") spoken on its own between two pieces, so its time is known exactly. Each
    answer is transcribed with Whisper base; then recall and precision of (a) the fillers Whisper wrote
@@ -102,9 +104,21 @@ def child_speed(args: argparse.Namespace) -> None:
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     after = hwm()
+    # practice: tracked as the take arrives (0.1 s blocks, as the recorder hands them over), then the stop
+    from starcoach.voice import IncrementalTrack
+
+    inc = IncrementalTrack(tracker)
+    c0 = time.process_time()
+    for i in range(0, len(audio), 1600):
+        inc.feed(audio[i: i + 1600])
+    feed_cpu = time.process_time() - c0
+    t0 = time.perf_counter()
+    samples, track = inc.finish()
+    from_audio(samples, tracker, track=track)(words, sections, ())
+    stop_s = time.perf_counter() - t0
     d = voice.to_dict()
     print(json.dumps({"tracker": args.tracker, "audio_s": len(audio) / RATE, "best_s": min(times), "times": times,
-                      "cpu_s": min(cpu),
+                      "cpu_s": min(cpu), "feed_cpu_s": feed_cpu, "stop_s": stop_s,
                       "hwm_before": base, "hwm_loaded": loaded, "hwm_after": after,
                       "json_kb": len(json.dumps(d)) / 1024, "overall": d["overall"],
                       "monotone": d["monotone_count"], "hesitations": d["hesitation_count"],
@@ -123,8 +137,9 @@ def speed(transcriber, tmp: Path) -> None:
     print("\n### Analysis of hp0 (273 s), after the stop\n")
     print(f"load average at the start: {os.getloadavg()[0]:.2f} (2 cores)\n")
     print("| tracker | wall time (best of 3) | runs | CPU time (best) | peak RSS: decoded audio | + tracker loaded | + analysis | "
-          "added by the analysis | saved voice JSON | pitch variation | monotone | hesitations |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "added by the analysis | saved voice JSON | pitch variation | monotone | hesitations | "
+          "practice: CPU while recording | practice: at the stop |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for tracker in ("swift-f0 (default, 1 thread)", "swift-f0, 2 threads", "yin"):
         out = subprocess.run([sys.executable, __file__, "--child-speed", "--tracker", tracker, "--words", str(words)],
                              capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
@@ -132,7 +147,8 @@ def speed(transcriber, tmp: Path) -> None:
         print(f"| {tracker} | {r['best_s']:.2f} s | {', '.join(f'{t:.2f}' for t in r['times'])} | {r['cpu_s']:.2f} s | {r['hwm_before']:.0f} MB | "
               f"{r['hwm_loaded']:.0f} MB | {r['hwm_after']:.0f} MB | {r['hwm_after'] - r['hwm_before']:.0f} MB "
               f"({r['hwm_after'] - r['hwm_loaded']:.0f} MB past the loaded tracker) | {r['json_kb']:.0f} KB | "
-              f"{r['overall']['pitch_variation_st']} st, VQ {r['overall']['variation_quotient']} | {r['monotone']} | {r['hesitations']} |")
+              f"{r['overall']['pitch_variation_st']} st, VQ {r['overall']['variation_quotient']} | {r['monotone']} | {r['hesitations']} | "
+              f"{r['feed_cpu_s']:.2f} s | {r['stop_s']:.3f} s |")
 
 
 # --------------------------------------------------------------------------- 2. hesitations
