@@ -45,11 +45,14 @@ def run_practice(*, question_id: str | None, random_question: bool, level: str |
     # Two workers: a take's final pass (refine.py) runs beside the next take's live transcription.
     transcriber = WhisperTranscriber(model, num_workers=2)
     transcriber.load()  # load the model before the question is asked, not while the candidate waits
+    from starcoach.devices.pitch import default_tracker
+
+    tracker = default_tracker()  # the pitch model (135 KB) loads in a moment; the voice is measured after each stop
     view = TerminalView(console) if console.is_terminal else QuietView(console)
     speaker = make_speaker(enabled=speak, rate=rate, voice=voice, console_print=view.say)
     logging.getLogger("starcoach").debug("practice: %s", opts)
     session = Practice(bank, opts, speaker=speaker, microphone=microphone, transcriber=transcriber,
-                       store=SessionStore(), view=view).run()
+                       store=SessionStore(), view=view, tracker=tracker).run()
     offer_report(session, console)
 
 

@@ -46,9 +46,10 @@ def candidate_questions(bank: Bank, question_id: str | None, level: str | None) 
     return found
 
 
-def best_match(transcript: Transcript, questions: list[Question], level: str | None, bank: Bank) -> tuple[ScoredAnswer, Question]:
+def best_match(transcript: Transcript, questions: list[Question], level: str | None, bank: Bank,
+               voice=None) -> tuple[ScoredAnswer, Question]:
     """Score against each candidate; keep the one whose own checks the answer fits best."""
-    scored = [(score_transcript(transcript, q, level, bank.rubric), q) for q in questions]
+    scored = [(score_transcript(transcript, q, level, bank.rubric, voice=voice), q) for q in questions]
 
     def fit(item: tuple[ScoredAnswer, Question]) -> tuple[int, int]:
         answer, _ = item
@@ -58,21 +59,22 @@ def best_match(transcript: Transcript, questions: list[Question], level: str | N
     return max(scored, key=fit)
 
 
-def read_transcript(path: Path, *, model: str | None, wpm: float, progress: bool, console: Console | None) -> Transcript:
+def read_transcript(path: Path, *, model: str | None, wpm: float, progress: bool, console: Console | None,
+                    on_audio=None) -> Transcript:
     if path.suffix.lower() in TEXT_SUFFIXES:
         return transcript_from_text(read_text_file(path), wpm=wpm, source=str(path))
     from starcoach.devices.transcriber import WhisperTranscriber
 
     transcriber = WhisperTranscriber(model)
     if not progress or console is None:
-        return transcribe_file(path, transcriber)
+        return transcribe_file(path, transcriber, on_audio=on_audio)
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn("transcribing {task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}s"),
                   TimeRemainingColumn(), console=console, transient=True) as bar:
         task = bar.add_task(path.name, total=None)
         return transcribe_file(path, transcriber, on_start=lambda d: bar.update(task, total=d),
-                               on_progress=lambda s: bar.update(task, completed=s))
+                               on_progress=lambda s: bar.update(task, completed=s), on_audio=on_audio)
 
 
 def save_as_session(result: ScoreResult, source: Path) -> Path:
@@ -94,7 +96,10 @@ def save_as_session(result: ScoreResult, source: Path) -> Path:
 
 
 def score_file(path: Path, *, question_id: str | None = None, level: str | None = None, model: str | None = None,
-               wpm: float = 150.0, progress: bool = False, console: Console | None = None, bank: Bank | None = None) -> ScoreResult:
+               wpm: float = 150.0, progress: bool = False, console: Console | None = None, bank: Bank | None = None,
+               tracker=None, voice: bool = True) -> ScoreResult:
+    """Score a recording or a text file. A recording's voice (pitch, loudness, hesitations) is measured
+    with `tracker` (default: devices.pitch.default_tracker()) unless `voice` is false."""
     path = Path(path)
     if not path.exists():
         raise StarcoachError(f"no such file: {path}")
@@ -102,9 +107,20 @@ def score_file(path: Path, *, question_id: str | None = None, level: str | None 
         raise StarcoachError(f"not a file: {path}")
     bank = bank or load_bank()
     candidates = candidate_questions(bank, question_id, level)
-    transcript = read_transcript(path, model=model, wpm=wpm, progress=progress, console=console)
+    decoded: list = []
+    transcript = read_transcript(path, model=model, wpm=wpm, progress=progress, console=console,
+                                 on_audio=decoded.append)
+    source = None
+    if voice and decoded:
+        from starcoach.voice import from_audio
+
+        if tracker is None:
+            from starcoach.devices.pitch import default_tracker
+
+            tracker = default_tracker()
+        source = from_audio(decoded[0], tracker)
     if len(candidates) == 1:
         q = candidates[0]
-        return ScoreResult(score_transcript(transcript, q, level, bank.rubric), q)
-    answer, q = best_match(transcript, candidates, level, bank)
+        return ScoreResult(score_transcript(transcript, q, level, bank.rubric, voice=source), q)
+    answer, q = best_match(transcript, candidates, level, bank, source)
     return ScoreResult(answer, q, f"no --question given: scored against {q.id!r}, the closest match")

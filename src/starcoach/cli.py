@@ -229,9 +229,9 @@ def replay(
 def progress(
     question: Annotated[str | None, typer.Option("--question", "-q", help="Only this question's sessions.")] = None,
     metric: Annotated[str | None, typer.Option("--metric", help="One metric as a chart: total, situation, task, action, "
-                                               "result, action_share, fillers, wpm or score.")] = None,
+                                               "result, action_share, fillers, wpm, score, pitch_variation or hesitations.")] = None,
 ) -> None:
-    """How time, sections, Action share, fillers, pace and score moved across your sessions."""
+    """How time, sections, Action share, fillers, pace, score, pitch variation and hesitations moved across your sessions."""
     from starcoach import history
 
     console = out()

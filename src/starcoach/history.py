@@ -149,7 +149,7 @@ def delete_session(session_id: str, store: SessionStore | None = None) -> Path:
 class Metric:
     name: str
     label: str
-    unit: str  # time | share | per_min | wpm | score
+    unit: str  # time | share | per_min | wpm | score | st
     better: str  # band (closer to the target is better) | lower | higher | none
 
 
@@ -163,6 +163,9 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("fillers", "fillers", "per_min", "lower"),
     Metric("wpm", "pace", "wpm", "none"),
     Metric("score", "score", "score", "higher"),
+    # From the recording's voice (voice.py); sessions from before it, and typed answers, are gaps.
+    Metric("pitch_variation", "pitch variation", "st", "higher"),
+    Metric("hesitations", "hesitations", "per_min", "lower"),
 )}
 
 
@@ -205,11 +208,13 @@ def point_from_result(session_id: str, created: datetime, question: str, result:
         "fillers": _num(_get(result, "delivery", "fillers_per_min")),
         "wpm": _num(_get(result, "delivery", "wpm")),
         "score": _num(result.get("score")),
+        "pitch_variation": _num(_get(result, "voice", "overall", "pitch_variation_st")),
+        "hesitations": _num(_get(result, "voice", "hesitations_per_min")),
     }
     targets: dict[str, tuple[float, float] | None] = {
         "total": _band(result.get("total"), "target_min_s", "target_max_s"),
         "action_share": _band(sections.get("action"), "share_min", "share_max"),
-        "fillers": None, "wpm": None, "score": None,
+        "fillers": None, "wpm": None, "score": None, "pitch_variation": None, "hesitations": None,
     }
     for name in SECTION_NAMES:
         values[name] = _num(_get(sections.get(name), "speaking_s"))
@@ -249,6 +254,8 @@ def format_value(metric: Metric, value: float | None) -> str:
         return f"{value:.1f}/min"
     if metric.unit == "wpm":
         return f"{value:.0f} wpm"
+    if metric.unit == "st":
+        return f"{value:.1f} st"
     return f"{value:.0f}"
 
 
@@ -265,6 +272,8 @@ def format_change(metric: Metric, first: float, last: float) -> str:
         return f"{sign}{abs(d):.1f}/min"
     if metric.unit == "wpm":
         return f"{sign}{abs(d):.0f} wpm"
+    if metric.unit == "st":
+        return f"{sign}{abs(d):.1f} st"
     return f"{sign}{abs(d):.0f}"
 
 

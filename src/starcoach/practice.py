@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from starcoach.bank import Bank, FollowUp, Question
 from starcoach.errors import StarcoachError
 from starcoach.live import LiveTranscriber
@@ -46,6 +48,8 @@ class TakeResult:
     stopped_by: str
     report_latency_s: float  # from the stop to the words being ready
     whole_file_words: bool = False  # the words are those of a whole-file pass (a file, or an exact live pass)
+    audio: object = None  # the take's samples when already decoded (a file given with --input) or recorded
+    track: object = None  # its pitch track when made while recording (voice.IncrementalTrack)
 
 
 def choose_question(bank: Bank, opts: PracticeOptions, rng: random.Random) -> Question:
@@ -80,13 +84,14 @@ class EnterKey:
 
 class Practice:
     def __init__(self, bank: Bank, opts: PracticeOptions, *, speaker, microphone, transcriber, store: SessionStore,
-                 view, rng: random.Random | None = None) -> None:
+                 view, rng: random.Random | None = None, tracker=None) -> None:
         self.bank, self.opts = bank, opts
         self.speaker, self.microphone, self.transcriber = speaker, microphone, transcriber
         self.store, self.view = store, view
         self.rng = rng or random.Random()
         self.enter = EnterKey(opts.enter_stops)
         self.final = FinalPasses(transcriber, view)
+        self.tracker = tracker  # a voice.PitchTracker: the voice of each take is measured after its stop
 
     # ----------------------------------------------------------------- one take
 
@@ -106,7 +111,7 @@ class Practice:
         words = self.transcriber.transcribe(audio)
         latency = time.monotonic() - started
         return TakeResult(Transcript(tuple(words), len(audio) / SAMPLE_RATE, source=str(dest), model=self.transcriber.name),
-                          "input", latency, whole_file_words=True)
+                          "input", latency, whole_file_words=True, audio=audio)
 
     def _live(self) -> StreamTranscriber | LiveTranscriber:
         """The transcriber's own live path when it has one (Whisper: the whole-file words, stream.py),
@@ -120,11 +125,21 @@ class Practice:
         policy = StopPolicy(self._max_s(total[1]), self.opts.silence_s)
         live = self._live()
         pending: list = []  # the recorder hands over a block's audio just before its status
+        # The voice's pitch is tracked as the take comes in (a 16 kHz mono take; anything else is
+        # decoded from the file after the stop), so at the stop only its last seconds are left.
+        from starcoach.audio import SAMPLE_RATE
+        from starcoach.voice import IncrementalTrack
+
+        voice: list = [IncrementalTrack(self.tracker)] if self.tracker is not None else []
 
         def on_block(status) -> None:
             # The status carries the rate the device really records at (it may refuse 16 kHz).
             for block in pending:
                 live.feed(block, status.sample_rate)
+                if voice and (status.sample_rate != SAMPLE_RATE or np.ndim(block) != 1):
+                    voice.clear()
+                if voice:
+                    voice[0].feed(block)
             pending.clear()
             self.view.update(status.elapsed_s, status.level.rms)
             if self.enter.pressed():
@@ -148,8 +163,13 @@ class Practice:
         latency = time.monotonic() - stopped
         log.info("take stopped by %s; words ready %.2fs after the stop (%d %s)", recording.stopped_by, latency,
                  live.chunks, "windows" if isinstance(live, StreamTranscriber) else "chunks")
+        if voice:
+            for block in pending:  # any block the recorder wrote after its last status
+                voice[0].feed(block)
+        audio, track = voice[0].finish() if voice else (None, None)
         return TakeResult(Transcript(tuple(words), recording.duration_s, source=str(dest), model=self.transcriber.name),
-                          recording.stopped_by, latency, whole_file_words=getattr(live, "exact", False))
+                          recording.stopped_by, latency, whole_file_words=getattr(live, "exact", False),
+                          audio=audio, track=track)
 
     def _take(self, session: Session, index: int, section_targets, total) -> TakeResult:
         dest = session.audio_path(index)
@@ -163,6 +183,23 @@ class Practice:
             raise StarcoachError(f"no speech detected in the answer (the recording is kept at {dest}); "
                                  "check the microphone with `starcoach devices`")
         return result
+
+    def _voice(self, take: TakeResult, dest: Path):
+        """The take's voice source (voice.py), or None without a tracker or readable audio."""
+        if self.tracker is None:
+            return None
+        from starcoach.voice import from_audio
+
+        audio = take.audio
+        if audio is None:
+            from starcoach.audio import load_audio
+
+            try:
+                audio = load_audio(dest)
+            except StarcoachError as e:
+                log.warning("voice not measured: %s", e)
+                return None
+        return from_audio(audio, self.tracker, track=take.track)
 
     # ----------------------------------------------------------------- the session
 
@@ -187,11 +224,13 @@ class Practice:
         self.speaker.say(q.question)
         session.add_answer({"kind": "main", "audio": session.audio_path(0).name, "result": None})
         take = self._take(session, 0, q.targets.sections, q.targets.total)
+        voice = self._voice(take, session.audio_path(0))
 
         def rescore_main(transcript: Transcript) -> dict:
-            return answer_dict(score_transcript(transcript, q, level, self.bank.rubric), question_text=q.question)
+            return answer_dict(score_transcript(transcript, q, level, self.bank.rubric, voice=voice),
+                               question_text=q.question)
 
-        scored = score_transcript(take.transcript, q, level, self.bank.rubric)
+        scored = score_transcript(take.transcript, q, level, self.bank.rubric, voice=voice)
         session.set_result(0, answer_dict(scored, question_text=q.question))
         self.view.show(terminal_report(scored, title=q.title))
         self._queue_final(session, 0, take, rescore_main)
@@ -203,11 +242,12 @@ class Practice:
                                 "audio": session.audio_path(i).name, "result": None})
             lo, hi = fu.target
             take = self._take(session, i, _follow_up_split(lo, hi), fu.target)
+            fu_voice = self._voice(take, session.audio_path(i))
 
-            def rescore(transcript: Transcript, fu: FollowUp = fu) -> dict:
-                return follow_up_dict(score_follow_up(transcript, q, fu, level), text=fu.text)
+            def rescore(transcript: Transcript, fu: FollowUp = fu, fu_voice=fu_voice) -> dict:
+                return follow_up_dict(score_follow_up(transcript, q, fu, level, voice=fu_voice), text=fu.text)
 
-            scored_fu = score_follow_up(take.transcript, q, fu, level)
+            scored_fu = score_follow_up(take.transcript, q, fu, level, voice=fu_voice)
             session.set_result(i, follow_up_dict(scored_fu, text=fu.text))
             self.view.show(follow_up_report(scored_fu, text=fu.text))
             self._queue_final(session, i, take, rescore)

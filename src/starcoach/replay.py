@@ -278,6 +278,7 @@ def transcript_view(a: StoredAnswer, *, from_s: float = 0.0, max_line_s: float =
         parts.append(Rule(Text("Follow-up answer", style="bold"), align="left", style="dim"))
     explained: set[int] = set()
     section: str | None = None
+    heard_after = hesitation_anchors(a.words, a.result)
     if shown:
         offset = shown[0]
         for line in split_lines(a.words[offset:], max_line_s):
@@ -292,7 +293,11 @@ def transcript_view(a: StoredAnswer, *, from_s: float = 0.0, max_line_s: float =
                 w = a.words[i]
                 if i > first:
                     text.append(" ")
+                if i == 0 and -1 in heard_after:
+                    text.append(_hesitation_mark(heard_after[-1]) + " ", style="yellow")
                 text.append(w.text.strip(), style=COLOURS.get(w.section or "", ""))
+                if i in heard_after:
+                    text.append(" " + _hesitation_mark(heard_after[i]), style="yellow")
                 for fi in at.get(i, []):
                     f = a.findings[fi]
                     text.append(" ")
@@ -307,7 +312,50 @@ def transcript_view(a: StoredAnswer, *, from_s: float = 0.0, max_line_s: float =
     delivery = delivery_line(a.result)
     if delivery is not None:
         parts.append(delivery)
+    voice = voice_line(a.result)
+    if voice is not None:
+        parts.append(voice)
     return Group(*parts)
+
+
+def hesitation_anchors(words: Sequence[StoredWord], result: dict[str, Any]) -> dict[int, list[dict[str, Any]]]:
+    """The filled pauses heard between the words (voice.hesitations with source "voice"), by the index of
+    the word before each (-1: before the first word). Those Whisper wrote are words already."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    for h in _get(result, "voice", "hesitations") or []:
+        start = _num(h.get("start")) if isinstance(h, dict) else None
+        if start is None or h.get("source") != "voice":
+            continue
+        before = [i for i, w in enumerate(words) if w.end <= start + _EPS]
+        out.setdefault(before[-1] if before else -1, []).append(h)
+    return out
+
+
+def _hesitation_mark(items: list[dict[str, Any]]) -> str:
+    return " ".join(f"⟨hesitation {(_num(h.get('duration')) or 0):.1f}s⟩" for h in items)
+
+
+def voice_line(result: dict[str, Any]) -> Text | None:
+    """Pitch, loudness and hesitations of a stored answer (its "voice"); None when it has none."""
+    v = result.get("voice")
+    if not isinstance(v, dict):
+        return None
+    o = v.get("overall") if isinstance(v.get("overall"), dict) else {}
+    out = Text.assemble(("Voice     ", "bold"))
+    st, vq, loud = _num(o.get("pitch_variation_st")), _num(o.get("variation_quotient")), _num(o.get("loudness_variation_db"))
+    if st is None:
+        out.append(str(o.get("note") or "could not measure pitch"), style="yellow")
+    else:
+        out.append(f"pitch variation {st:.1f} st · variation quotient {vq or 0:.2f}")
+        out.append(f" · loudness variation {loud:.1f} dB" if loud is not None else " · loudness not measured")
+    monotone = [m for m in v.get("monotone") or [] if isinstance(m, dict)]
+    if monotone:
+        spans = ", ".join(f"{clock(_num(m.get('start')) or 0)}–{clock(_num(m.get('end')) or 0)}" for m in monotone[:4])
+        out.append(f" · flat pitch {len(monotone)}× ({spans})", style="yellow")
+    hes = [h for h in v.get("hesitations") or [] if isinstance(h, dict)]
+    heard = sum(1 for h in hes if h.get("source") == "voice")
+    out.append(f" · hesitations {len(hes)}" + (f" ({heard} heard between the words)" if heard else ""))
+    return out
 
 
 def findings_summary(findings: Sequence[Finding], numbers: dict[int, int]) -> Group:
@@ -402,13 +450,16 @@ def rescore(a: StoredAnswer, bank: Bank) -> Rescored:
     question = bank.question(str(r.get("question") or d["question"]))
     level = str(r.get("level") or d["level"])
     transcript = stored_transcript(a)
+    from starcoach.voice import from_stored
+
+    voice = from_stored(r.get("voice"))  # the stored contour, summarised over today's sections
     if a.kind == "main":
-        scored = score_transcript(transcript, question, level, bank.rubric)
+        scored = score_transcript(transcript, question, level, bank.rubric, voice=voice)
         new = answer_dict(scored, question_text=str(r.get("question_text") or d.get("question_text") or question.question))
     else:
         entry = a.session.answers[a.index]
         follow_up = question.follow_up(str(r.get("follow_up") or entry.get("follow_up")))
-        scored_fu = score_follow_up(transcript, question, follow_up, level)
+        scored_fu = score_follow_up(transcript, question, follow_up, level, voice=voice)
         new = follow_up_dict(scored_fu, text=str(r.get("follow_up_text") or entry.get("text") or follow_up.text))
     return Rescored(a, new, diff_results(r, new))
 

@@ -63,6 +63,7 @@ def answer_dict(a: ScoredAnswer, *, question_text: str = "") -> dict[str, Any]:
         "findings": [finding_dict(f) for f in a.findings],
         "score": a.score.value,
         "score_breakdown": a.score.breakdown,
+        **({"voice": a.voice.to_dict()} if a.voice is not None else {}),
     }
 
 
@@ -72,7 +73,8 @@ def follow_up_dict(f: ScoredFollowUp, *, text: str = "") -> dict[str, Any]:
             "words": [{"text": w.text, "start": _r(w.start), "end": _r(w.end)} for w in f.transcript.words],
             "speaking_s": _r(f.speaking_s), "target_min_s": _r(f.target[0]), "target_max_s": _r(f.target[1]),
             "verdict": f.verdict, "gap_s": _r(f.gap_s), "delivery": f.delivery.to_dict(),
-            "findings": [finding_dict(x) for x in f.findings]}
+            "findings": [finding_dict(x) for x in f.findings],
+            **({"voice": f.voice.to_dict()} if f.voice is not None else {})}
 
 
 # --------------------------------------------------------------------------- terminal
@@ -183,6 +185,29 @@ def delivery_view(a: ScoredAnswer) -> Text:
     return out
 
 
+def voice_view(a: ScoredAnswer | ScoredFollowUp) -> Text:
+    """One line on how the answer sounded (voice.py); empty without a recording."""
+    v = a.voice
+    if v is None:
+        return Text("")
+    o = v.overall
+    out = Text.assemble(("Voice     ", "bold"))
+    if not o.measured:
+        out.append(o.note or "could not measure pitch", style="yellow")
+    else:
+        out.append(f"pitch variation {o.pitch_variation_st:.1f} st \u00b7 variation quotient {o.variation_quotient:.2f}")
+        out.append(f" \u00b7 loudness variation {o.loudness_variation_db:.1f} dB" if o.loudness_variation_db is not None
+                   else " \u00b7 loudness not measured")
+    if v.monotone:
+        m = max(v.monotone, key=lambda m: m.end - m.start)
+        out.append(f" \u00b7 flat pitch {len(v.monotone)}\u00d7 (longest {clock(m.start)}\u2013{clock(m.end)})", style="yellow")
+    heard = sum(1 for h in v.hesitations if h.source == "voice")
+    out.append(f" \u00b7 hesitations {len(v.hesitations)}" + (f" ({heard} heard, not in the words)" if heard else ""))
+    if v.monotone:
+        out.append(f"\n          flat: \u201c{v.monotone[0].sentence}\u201d", style="dim")
+    return out
+
+
 def terminal_report(a: ScoredAnswer, *, title: str = "") -> Group:
     est = " \u00b7 times estimated from text" if a.transcript.estimated else ""
     head = Text.assemble((f"{title or a.question_id}", "bold"), f"  \u00b7 level {a.level} \u00b7 {clock(a.timing.total_s)}{est}")
@@ -195,6 +220,7 @@ def terminal_report(a: ScoredAnswer, *, title: str = "") -> Group:
         Text(""),
         section_table(a),
         delivery_view(a),
+        *([voice_view(a)] if a.voice is not None else []),
         Text(""),
         findings_view(a.findings),
     )

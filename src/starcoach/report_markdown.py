@@ -116,6 +116,7 @@ def _md_answer(a: Answer, data: Mapping[str, Any]) -> list[str]:
                      f"after \u201c{_md(string(p.get('before')))}\u201d")
     if dicts(d.get("long_pauses")):
         lines.append("")
+    lines += _md_voice(mapping(r.get("voice")))
     lines += ["### Transcript", ""]
     if a.kind == "main":
         groups: list[tuple[str, list[dict[str, Any]]]] = []
@@ -131,6 +132,31 @@ def _md_answer(a: Answer, data: Mapping[str, Any]) -> list[str]:
             lines += [f"**{_md(name.capitalize())}**", ""]
         lines += [" ".join(f"[{clock(t)}] {_md(s)}" for t, s in _md_sentences(ws)), ""]
     return lines
+
+
+def _md_voice(v: Mapping[str, Any]) -> list[str]:
+    """The voice of a recorded answer (voice.py): figures per section, flat stretches, hesitations."""
+    if not v:
+        return []
+    lines = ["### Voice", "", "| section | pitch variation | variation quotient | loudness variation |", "|---|---:|---:|---:|"]
+    for name, f in [*mapping(v.get("sections")).items(), ("whole answer", mapping(v.get("overall")))]:
+        f = mapping(f)
+        if f.get("measured"):
+            loud = f.get("loudness_variation_db")
+            lines.append(f"| {_md(name)} | {number(f.get('pitch_variation_st')):.1f} st | {number(f.get('variation_quotient')):.2f} | "
+                         + (f"{number(loud):.1f} dB |" if isinstance(loud, (int, float)) else "\u2013 |"))
+        else:
+            lines.append(f"| {_md(name)} | {_md(string(f.get('note')) or 'could not measure pitch')} | | |")
+    lines.append("")
+    lines += [f"- note: {_md(n)}" for n in v.get("notes") or [] if isinstance(n, str)]
+    for m in dicts(v.get("monotone")):
+        lines.append(f"- flat pitch [{clock(number(m.get('start')))}\u2013{clock(number(m.get('end')))}]: "
+                     f"\u201c{_md(string(m.get('sentence')) or string(m.get('text')))}\u201d")
+    hes = dicts(v.get("hesitations"))
+    if hes:
+        lines.append("- hesitations: " + ", ".join(
+            f"[{clock(number(h.get('start')))}] {_md(string(h.get('text')))}" for h in hes))
+    return [*lines, ""]
 
 
 def render_markdown(data: Mapping[str, Any], audio: Mapping[int, str | None] | None = None) -> str:

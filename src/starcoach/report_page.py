@@ -26,7 +26,15 @@ from starcoach.report_data import (
     string,
     time_attr,
 )
-from starcoach.report_svg import follow_up_timeline_svg, pace_svg, rates_svg, score_ring, strip_svg, timeline_svg
+from starcoach.report_svg import (
+    follow_up_timeline_svg,
+    pace_svg,
+    rates_svg,
+    score_ring,
+    strip_svg,
+    timeline_svg,
+    voice_svg,
+)
 
 # Evidence longer than this quotes a whole section (a timing finding): it is linked, not marked word by word.
 MAX_MARKED_WORDS = 30
@@ -79,10 +87,12 @@ def _hero(a: Answer, data: Mapping[str, Any]) -> str:
             f'<{heading}>{escape(a.question)}</{heading}>{_facts(facts)}{note}</div>{side}</header>')
 
 
-def _legend() -> str:
+def _legend(voice: bool = False) -> str:
+    extra = ('<li><span class="swatch mono"></span>Flat pitch</li><li><span class="swatch hes"></span>Hesitation</li>'
+             if voice else "")
     return '<ul class="legend">' + "".join(
         f'<li><span class="swatch s-{n}"></span>{n.capitalize()}</li>' for n in SECTION_NAMES) + \
-        '<li><span class="swatch target"></span>Target length</li><li><span class="swatch pause"></span>Long pause</li></ul>'
+        '<li><span class="swatch target"></span>Target length</li><li><span class="swatch pause"></span>Long pause</li>' + extra + '</ul>'
 
 
 def _section_table(a: Answer) -> str:
@@ -144,6 +154,12 @@ def _transcript(a: Answer) -> str:
         ends = [abs(number(w.get("end")) - number(p.get("start"))) for w in words]
         if ends:
             pause_after[ends.index(min(ends))] = p
+    heard_after: dict[int, list[dict[str, Any]]] = {}
+    for h in dicts(mapping(r.get("voice")).get("hesitations")):
+        if string(h.get("source")) != "voice":
+            continue  # the ones Whisper wrote are words of the transcript already
+        before = [i for i, w in enumerate(words) if number(w.get("end")) <= number(h.get("start")) + 0.011]
+        heard_after.setdefault(before[-1] if before else 0, []).append(h)
     if not words:
         return '<p class="muted">No words were recorded for this answer.</p>'
     out, current = [], None
@@ -174,6 +190,10 @@ def _transcript(a: Answer) -> str:
             at, duration = number(p.get("start")), number(p.get("duration"))
             out.append(f'<button type="button" class="pause-chip" data-seek="{time_attr(at)}" '
                        f'title="{duration:.1f} second pause">{duration:.1f}s</button> ')
+        for h in heard_after.get(i, []):
+            hs, he = number(h.get("start")), number(h.get("end"))
+            out.append(f'<button type="button" class="hes-chip" data-seek="{time_attr(max(0.0, hs - 0.3))}" data-end="{time_attr(he + 0.2)}" '
+                       f'title="hesitation heard at {clock(hs)} ({he - hs:.1f}s), not in the words">um?</button> ')
     out.append("</p></div>")
     return "".join(out)
 
@@ -276,7 +296,57 @@ def _delivery(a: Answer) -> str:
         + (f'<div class="quotes heard">{chips}{more}</div>' if chips else '<p class="muted small">None heard.</p>')
         + "</figure></div>"
         f'<figure class="wide"><figcaption>Speech and pauses <span class="muted">{escape(pause_note)} \u00b7 click to listen from there</span></figcaption>{strip_svg(a)}</figure>'
-        + rep + "</section>"
+        + rep + _voice(a) + "</section>"
+    )
+
+
+def _fig(value: Any, fmt: str) -> str:
+    x = number(value, float("nan"))
+    return "\u2013" if x != x else format(x, fmt)
+
+
+def _voice(a: Answer) -> str:
+    """Pitch and loudness variety per section, the flat stretches with their sentences, and the hesitations."""
+    v = mapping((a.result or {}).get("voice"))
+    if not v:
+        return ""
+    overall = mapping(v.get("overall"))
+    rows = []
+    per = mapping(v.get("sections"))
+    for name, f in [*per.items(), ("whole answer", overall)]:
+        f = mapping(f)
+        label = escape(name.capitalize())
+        swatch = f'<span class="swatch s-{escape(name)}"></span>' if name in SECTION_COLOURS else ""
+        if f.get("measured"):
+            cells = (f'<td class="num">{_fig(f.get("pitch_variation_st"), ".1f")} st</td><td class="num">{_fig(f.get("variation_quotient"), ".2f")}</td>'
+                     f'<td class="num">{_fig(f.get("loudness_variation_db"), ".1f")} dB</td>')
+        else:
+            cells = f'<td colspan="3" class="muted small">{escape(string(f.get("note")) or "could not measure pitch")}</td>'
+        row_class = ' class="total"' if name == "whole answer" else ""
+        rows.append(f'<tr{row_class}><th scope="row">{swatch}{label}</th>{cells}</tr>')
+    table = ('<table class="sections voice-table"><thead><tr><th scope="col">Section</th><th scope="col" class="num">Pitch variation</th>'
+             '<th scope="col" class="num">Variation quotient</th><th scope="col" class="num">Loudness variation</th></tr></thead><tbody>'
+             + "".join(rows) + "</tbody></table>")
+    flat = "".join(
+        f'<button type="button" class="quote" data-seek="{time_attr(number(m.get("start")))}" data-end="{time_attr(number(m.get("end")))}">'
+        f'<span class="ts">{clock(number(m.get("start")))}\u2013{clock(number(m.get("end")))}</span>'
+        f'<q>{escape(string(m.get("sentence")) or string(m.get("text")))}</q></button>' for m in dicts(v.get("monotone"))[:8])
+    hes = dicts(v.get("hesitations"))
+    chips = "".join(
+        f'<button type="button" class="quote" data-seek="{time_attr(max(0.0, number(h.get("start")) - 0.3))}" data-end="{time_attr(number(h.get("end")) + 0.2)}">'
+        f'<span class="ts">{clock(number(h.get("start")))}</span><q>{escape(string(h.get("text")))}</q></button>' for h in hes[:16])
+    heard = sum(1 for h in hes if string(h.get("source")) == "voice")
+    notes = "".join(f'<p class="note">{escape(string(n))}</p>' for n in (v.get("notes") or []) if isinstance(n, str))
+    return (
+        '<div class="voice-block"><h4>Voice <span class="muted small">pitch and loudness, measured from the recording</span></h4>'
+        + notes + f'<div class="scroll-x">{table}</div>'
+        + '<p class="muted small">Pitch variation: how far the pitch moves, in semitones (lively speech is about 2\u20134, '
+          'a flat read under 1.5). Variation quotient: pitch spread over its mean (published speaker means 0.11\u20130.24).</p>'
+        + (f'<p class="small"><strong>Flat pitch</strong> ({len(dicts(v.get("monotone")))}): <span class="quotes">{flat}</span></p>' if flat
+           else '<p class="small">No flat-pitch stretch of 5 seconds or more.</p>')
+        + (f'<p class="small"><strong>Hesitations</strong> {len(hes)} ({heard} heard between the words, not in the transcript): '
+           f'<span class="quotes">{chips}</span></p>' if hes else '<p class="small">No hesitations heard.</p>')
+        + "</div>"
     )
 
 
@@ -301,11 +371,11 @@ def answer_html(a: Answer, data: Mapping[str, Any]) -> str:
                 '<p class="note">Not scored: the session stopped before this answer was.</p></div></header></section>')
     timeline = timeline_svg(a) if a.kind == "main" else follow_up_timeline_svg(a)
     table = _section_table(a) if a.kind == "main" else ""
-    legend = _legend() if a.kind == "main" else ""
+    legend = _legend(bool(mapping(a.result.get("voice")))) if a.kind == "main" else ""
     return (
         f'<section class="answer" id="{a.anchor}" data-estimated="{"true" if a.estimated else "false"}">'
         + _hero(a, data)
-        + f'<section class="card"><h3>Time</h3><div class="scroll-x">{timeline}</div>{legend}'
+        + f'<section class="card"><h3>Time</h3><div class="scroll-x">{timeline}{voice_svg(a)}</div>{legend}'
         + (f'<div class="scroll-x">{table}</div>' if table else "") + "</section>"
         + '<div class="columns">'
         + f'<section class="card listen"><h3>Transcript</h3>{_player(a)}<div class="transcript">{_transcript(a)}</div></section>'

@@ -253,3 +253,117 @@ def score_ring(score: float) -> str:
             f'<circle cx="64" cy="64" r="{coord(r)}" class="ring" stroke-dasharray="{coord(filled)} {coord(c)}" transform="rotate(-90 64 64)"/></svg>'
             f'<div class="score-text"><span class="score-num">{score:.0f}</span><span class="score-of">/ 100</span></div></div>')
 
+
+
+# --------------------------------------------------------------------------- the voice
+
+
+def _voice_contour(v: dict) -> tuple[float, list[float | None], list[float | None]] | None:
+    """The stored contour as (step, pitch, loudness) lists with None for gaps; None when missing."""
+    c = mapping(v.get("contour"))
+    step = number(c.get("step_s"))
+    pitch, loud = c.get("pitch_hz"), c.get("loudness_db")
+    if step <= 0 or not isinstance(pitch, list) or not isinstance(loud, list) or len(pitch) != len(loud):
+        return None
+
+    def val(x: object) -> float | None:
+        f = number(x, math.nan)
+        return None if math.isnan(f) else f
+
+    return step, [val(x) for x in pitch], [val(x) for x in loud]
+
+
+MAX_CONTOUR_POINTS = 600  # points drawn at most: a 10-minute answer's 6,000 steps are grouped to this
+DRAW_STEP_S = 0.25  # and no finer than this: the median of each quarter second reads as intonation, not jitter
+
+
+def voice_svg(a: Answer) -> str:
+    """Pitch and loudness over the answer, on the time scale of the timeline above it, with the
+    monotone stretches shaded and the hesitations marked; each mark plays its stretch when clicked."""
+    r = a.result or {}
+    v = mapping(r.get("voice"))
+    parsed = _voice_contour(v)
+    if parsed is None:
+        return ""
+    step, pitch, loud = parsed
+    if a.kind == "main":
+        sections = [s for s in dicts(r.get("sections")) if s.get("name") in SECTION_COLOURS]
+        total = mapping(r.get("total"))
+        spoken = sum(number(s.get("speaking_s")) for s in sections)
+        targets = sum((number(s.get("target_min_s")) + number(s.get("target_max_s"))) / 2 for s in sections)
+        span = max(number(total.get("speaking_s"), spoken), targets, number(total.get("target_max_s")), 1.0)
+        offset = number(sections[0].get("start")) if sections else 0.0
+    else:
+        span = max(number(r.get("speaking_s")), number(r.get("target_max_s")), 1.0) * 1.05
+        words = a.words
+        offset = number(words[0].get("start")) if words else 0.0
+    W, x0, x1 = 1000.0, 112.0, 900.0
+    top, pitch_h, loud_top, loud_h = 8.0, 70.0, 86.0, 28.0
+
+    def sx(t: float) -> float:
+        return x0 + (x1 - x0) * min(max(t - offset, 0.0), span) / span
+
+    n = len(pitch)
+    k = max(1, math.ceil(n / MAX_CONTOUR_POINTS), round(DRAW_STEP_S / step))
+    g_pitch, g_loud = [], []
+    for i in range(0, n, k):
+        ps = sorted(p for p in pitch[i:i + k] if p is not None and p > 0)
+        ls = [x for x in loud[i:i + k] if x is not None]
+        g_pitch.append(ps[len(ps) // 2] if ps else None)
+        g_loud.append(max(ls) if ls else None)
+    voiced = sorted(p for p in g_pitch if p is not None)
+    out = [f'<svg class="chart voice" viewBox="0 0 {coord(W)} 122" role="img" aria-label="Pitch and loudness over the answer">',
+           f'<text x="0" y="{coord(top + pitch_h / 2 + 5)}" class="row-label small">Pitch</text>',
+           f'<text x="0" y="{coord(loud_top + loud_h / 2 + 5)}" class="row-label small muted">Loudness</text>',
+           f'<rect x="{coord(x0)}" y="{coord(top)}" width="{coord(x1 - x0)}" height="{coord(pitch_h)}" rx="5" class="track"/>']
+    for m in dicts(v.get("monotone")):
+        s, e = number(m.get("start")), number(m.get("end"))
+        title = escape(f"Flat pitch {clock(s)}\u2013{clock(e)} ({number(m.get('variation_st')):.1f} st): "
+                       f"\u201c{string(m.get('sentence')) or string(m.get('text'))}\u201d")
+        out.append(f'<g class="seek mono" data-seek="{time_attr(s)}" data-end="{time_attr(e)}"><title>{title}</title>'
+                   f'<rect x="{coord(sx(s))}" y="{coord(top)}" width="{coord(max(sx(e) - sx(s), 3.0))}" height="{coord(pitch_h)}" class="mono-band"/></g>')
+    if voiced:
+        med = voiced[len(voiced) // 2]
+        lo_st, hi_st = -10.0, 10.0  # voice.OCTAVE_ERROR_ST: past it a step is a tracking error, left out
+
+        def py(p: float) -> float:
+            st = min(max(12 * math.log2(p / med), lo_st), hi_st)
+            return top + pitch_h * (hi_st - st) / (hi_st - lo_st)
+
+        runs, cur = [], []
+        for j, p in enumerate(g_pitch):
+            if p is None or abs(12 * math.log2(p / med)) > hi_st:
+                if cur:
+                    runs.append(cur)
+                cur = []
+                continue
+            cur.append(f"{coord(sx((j * k + k / 2) * step))},{coord(py(p))}")
+        if cur:
+            runs.append(cur)
+        for pts in runs:
+            if len(pts) == 1:
+                x, y = pts[0].split(",")
+                out.append(f'<circle cx="{x}" cy="{y}" r="1.2" class="pitch-dot"/>')
+            else:
+                out.append(f'<polyline points="{" ".join(pts)}" class="pitch-line"/>')
+        out.append(f'<line x1="{coord(x0)}" x2="{coord(x1)}" y1="{coord(py(med))}" y2="{coord(py(med))}" class="pitch-median"/>'
+                   f'<text x="{coord(W)}" y="{coord(py(med) + 4)}" class="tick" text-anchor="end">{med:.0f} Hz</text>')
+    known = [x for x in g_loud if x is not None]
+    if known:
+        ceiling = max(known)
+        floor = ceiling - 40.0
+        pts = [f"{coord(x0)},{coord(loud_top + loud_h)}"]
+        for j, x in enumerate(g_loud):
+            level = floor if x is None else min(max(x, floor), ceiling)
+            pts.append(f"{coord(sx((j * k + k / 2) * step))},{coord(loud_top + loud_h * (ceiling - level) / 40.0)}")
+        pts.append(f"{coord(sx(n * step))},{coord(loud_top + loud_h)}")
+        out.append(f'<polygon points="{" ".join(pts)}" class="loud-area"/>')
+    for h in dicts(v.get("hesitations")):
+        s, e = number(h.get("start")), number(h.get("end"))
+        heard = string(h.get("source")) == "voice"
+        what = "heard between the words" if heard else f"\u201c{string(h.get('text'))}\u201d in the words"
+        out.append(f'<g class="seek hes" data-seek="{time_attr(max(0.0, s - 0.3))}" data-end="{time_attr(e + 0.2)}">'
+                   f'<title>{escape(f"Hesitation at {clock(s)}, {what}")}</title>'
+                   f'<path d="M{coord(sx(s))} {coord(top + pitch_h + 1)} l-5 7 h10 z" class="hes-mark{" heard" if heard else ""}"/></g>')
+    out.append("</svg>")
+    return "".join(out)

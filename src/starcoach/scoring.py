@@ -18,6 +18,7 @@ from starcoach.records import Finding, Score, Section, Transcript, Word
 from starcoach.rubric import AnswerContext, run_checks, score
 from starcoach.star import clause_spans, order_problems, split_sections
 from starcoach.timing import DEFAULT_WPM, Timing, estimate_word_times, time_sections, verdict
+from starcoach.voice import Voice, VoiceSource
 
 TEXT_SUFFIXES = {".txt", ".md", ".text"}
 # Fewer words than this is not an answer to judge: a score would mean nothing.
@@ -92,6 +93,7 @@ class ScoredAnswer:
     delivery: Delivery
     findings: tuple[Finding, ...]
     score: Score
+    voice: Voice | None = None  # pitch, loudness and hesitations, when there is audio (voice.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +108,11 @@ class ScoredFollowUp:
     gap_s: float
     delivery: Delivery
     findings: tuple[Finding, ...]
+    voice: Voice | None = None
 
 
-def score_transcript(transcript: Transcript, question: Question, level: str | None, rubric: Rubric,
-                     *, meaning: Reader | None = None) -> ScoredAnswer:
+def score_transcript(transcript: Transcript, question: Question, level: str | None, rubric: Rubric, *,
+                     voice: VoiceSource | None = None, meaning: Reader | None = None) -> ScoredAnswer:
     level = question.level(level)
     words = transcript.words
     check_long_enough(words, transcript.source)
@@ -128,7 +131,8 @@ def score_transcript(transcript: Transcript, question: Question, level: str | No
     ctx = AnswerContext(words, sections, timing, delivery, level, question.targets,
                         tuple(order_problems(words, labels)), **reading.context())
     findings = tuple(run_checks(checks, ctx))
-    return ScoredAnswer(question.id, level, transcript, sections, timing, delivery, findings, score(findings))
+    heard = voice(words, sections, delivery.fillers) if voice is not None else None
+    return ScoredAnswer(question.id, level, transcript, sections, timing, delivery, findings, score(findings), heard)
 
 
 def transcript_from_text(text: str, *, wpm: float = DEFAULT_WPM, source: str = "") -> Transcript:
@@ -144,8 +148,8 @@ def score_text(text: str, question: Question, level: str | None, rubric: Rubric,
     return score_transcript(transcript_from_text(text, wpm=wpm), question, level, rubric, meaning=meaning)
 
 
-def score_follow_up(transcript: Transcript, question: Question, follow_up: FollowUp, level: str | None,
-                    *, meaning: Reader | None = None) -> ScoredFollowUp:
+def score_follow_up(transcript: Transcript, question: Question, follow_up: FollowUp, level: str | None, *,
+                    voice: VoiceSource | None = None, meaning: Reader | None = None) -> ScoredFollowUp:
     """A follow-up answer: its own time target and its own "what not to say" checks; no STAR split."""
     level = question.level(level)
     words = transcript.words
@@ -156,7 +160,9 @@ def score_follow_up(transcript: Transcript, question: Question, follow_up: Follo
     ctx = AnswerContext(tuple(words), whole, None, delivery, level, question.targets,
                         **(_read(tuple(words), bank_checks(question, None), meaning).context() if words else {}))
     findings = tuple(run_checks(follow_up.avoid, ctx))
-    return ScoredFollowUp(question.id, follow_up.id, level, transcript, span, follow_up.target, v, gap, delivery, findings)
+    heard = voice(words, whole, delivery.fillers) if voice is not None else None
+    return ScoredFollowUp(question.id, follow_up.id, level, transcript, span, follow_up.target, v, gap, delivery, findings,
+                          heard)
 
 
 def score_follow_up_text(text: str, question: Question, follow_up_id: str, level: str | None) -> list[Finding]:
@@ -174,14 +180,18 @@ def read_text_file(path: Path) -> str:
 
 
 def transcribe_file(path: Path, transcriber, *, on_start: Callable[[float], None] | None = None,
-                    on_progress: Callable[[float], None] | None = None) -> Transcript:
-    """Decode an audio file and transcribe it; silence gives an error, never invented words."""
+                    on_progress: Callable[[float], None] | None = None,
+                    on_audio: Callable[[object], None] | None = None) -> Transcript:
+    """Decode an audio file and transcribe it; silence gives an error, never invented words.
+    `on_audio` receives the decoded samples (voice analysis uses them: the file is decoded once)."""
     from starcoach.audio import SAMPLE_RATE, load_audio
 
     audio = load_audio(path)
     duration = len(audio) / SAMPLE_RATE
     if on_start is not None:
         on_start(duration)
+    if on_audio is not None:
+        on_audio(audio)
     words: list[Word] = transcriber.transcribe(audio, on_progress=on_progress)
     if not words:
         raise StarcoachError(f"no speech detected in {path} ({duration:.0f}s of audio)")
