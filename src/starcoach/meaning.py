@@ -3,13 +3,15 @@
 Pure: it takes an Embedder (any object with ``embed(texts) -> unit vectors``) and never imports a
 model library itself; tests pass a fake one.
 
-A rubric check that has ``examples`` matches a clause of the answer when the clause is close to one
-of the examples and not closer to one of the ``counter_examples``. Two things the embedding model
-cannot see are decided here instead:
+A rubric check that has ``examples`` matches a clause of the answer when the check's linear probe
+(fitted on its examples against its ``counter_examples`` and the bank's other sentences) scores the
+clause high enough and the clause is near one of the examples; in a bank too small to fit probes,
+when the clause is close to an example and not closer to a counter-example. Two things the
+embedding model cannot see are decided here instead:
 
 - negation: "I never let my team know I had reservations" sits near "my team knew I had
-  reservations" in the model's space. A clause is only compared with examples of the same
-  polarity (both negated or neither); counter-examples are compared whatever their polarity.
+  reservations" in the model's space. A clause only matches when its closest example has the
+  same polarity (both negated or neither).
 - who did it: a mistake is the candidate's own. A clause that reports someone else's words or
   view ("my VP said we had no choice") does not commit it, and a clause with no first person at
   all does not either, unless the check says ``who: anyone``.
@@ -37,12 +39,11 @@ FLOOR = 0.45  # and its closest example must be at least this similar: a probe i
 PROBE_L2 = 1.0
 OWN_COUNTER_WEIGHT = 3.0
 BACKGROUND_WEIGHT = 0.3
-NEAR_CHECK = 0.55
-VETO = False
-VETO_MARGIN = 0.0
-MIN_PROBE_EXAMPLES = 5
-MIN_PROBE_NEGATIVES = 40  # another check whose examples' centroid is this close is not background
-# Without a probe (a check met outside a bank): nearest-example similarity and margin.
+NEAR_CHECK = 0.55  # another check whose examples' centroid is this close is not background
+MIN_PROBE_EXAMPLES = 5  # a probe needs this many examples and this many (weighted) negatives
+MIN_PROBE_NEGATIVES = 40
+# Without a probe (a small bank of a coach's own): nearest-example similarity and margin. Not
+# calibrated: set from the model's known similarities (paraphrases ~0.75, unrelated ~0.25).
 KNN_THRESHOLD = 0.62
 MARGIN = 0.02
 
@@ -252,8 +253,6 @@ def best_matches(units: Sequence[Unit], vectors: np.ndarray, ex: Exemplars, *, t
             # the probe decides; the closest example overall must share the clause's polarity
             if ex.pos_negated[int(sims[i].argmax())] != u.negated or float(scores[i]) < threshold or row[j] < FLOOR:
                 continue
-            if VETO and float(negs[i]) > float(row[j]) + VETO_MARGIN:
-                continue  # closer to a counter-example than to any example
             found.append(Match(u, float(scores[i]), ex.examples[j]))
         elif float(row[j]) >= threshold and float(row[j]) - float(negs[i]) >= margin:
             found.append(Match(u, float(row[j]), ex.examples[j]))
