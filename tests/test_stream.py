@@ -227,3 +227,25 @@ def test_resampled_blocks_are_not_exact() -> None:
     stream.feed(np.repeat(audio, 3), 48000)
     assert [w.text for w in stream.finish()] == [f"w{k}" for k in range(1, 6)]
     assert not stream.exact
+
+
+def test_features_of_a_slice_equal_the_whole_files_to_the_bit() -> None:
+    """The live path computes a window from a slice of the take; faster-whisper, from the whole file.
+    With the float64 Mel product and log on both (stable_features), they agree exactly, which is what
+    makes the live words the whole-file words on every CPU."""
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    from starcoach.devices.whisper_stream import log_mel, stable_features
+
+    rng = np.random.default_rng(3)
+    audio = (0.1 * rng.standard_normal(16000 * 70)).astype(np.float32)
+    fe = FeatureExtractor()
+    stable_features(fe)
+    whole = fe(audio)
+    spec = log_mel(fe, audio)
+    assert np.array_equal(whole, (np.maximum(spec, spec.max() - 8.0) + 4.0) / 4.0)
+    for seek in (0, 1234, 3000, 6000):
+        a0, a1 = max(0, (seek - 20) * 160), min(len(audio), (seek + 3020) * 160)
+        part = log_mel(fe, audio[a0:a1], pad=160 if a1 == len(audio) else 0)
+        first, size = seek - a0 // 160, min(3000, spec.shape[1] - seek)
+        assert np.array_equal(part[:, first:first + size], spec[:, seek:seek + size]), seek

@@ -133,6 +133,9 @@ class WhisperTranscriber:
                     f"could not load the Whisper model {self.name!r} ({_one_line(e)}); "
                     f"the bundled models are {bundled}"
                 ) from None
+            from starcoach.devices.whisper_stream import stable_features
+
+            stable_features(self._model.feature_extractor)  # the live path's features, to the bit
         return self._model
 
     def transcribe(

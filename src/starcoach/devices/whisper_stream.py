@@ -63,6 +63,40 @@ class SileroProbs:
         return float(probs[0])
 
 
+def log_mel(fe: Any, samples: np.ndarray, pad: int = 160) -> np.ndarray:
+    """The log-Mel spectrogram as faster-whisper computes it, but with the Mel product and the log
+    in float64 (then float32). numpy's float32 log10 is vectorised and rounds an element by where it
+    sits in the array, so a window computed from a slice of the take differed from the whole file's
+    in the last bit (an AVX-512 machine: a few hundred bins a window), and beam search then sometimes
+    chose other words. In float64 every bin is the same whatever the slice."""
+    if pad:
+        samples = np.pad(samples, (0, pad))
+    window = np.hanning(fe.n_fft + 1)[:-1].astype("float32")
+    stft = fe.stft(samples.astype(np.float32), fe.n_fft, fe.hop_length, window=window, return_complex=True).astype("complex64")
+    power = (np.abs(stft[..., :-1]) ** 2).astype(np.float64)
+    return np.log10(np.clip(fe.mel_filters.astype(np.float64) @ power, a_min=1e-10, a_max=None)).astype(np.float32)
+
+
+def stable_features(fe: Any) -> None:
+    """Make faster-whisper's whole-file features the live path's (log_mel above): the same
+    algorithm, computed so that a slice and the whole file agree to the bit."""
+    base = type(fe)
+    if getattr(base, "_starcoach_stable", False):
+        return
+
+    class StableFeatureExtractor(base):  # type: ignore[misc, valid-type]
+        _starcoach_stable = True
+
+        def __call__(self, waveform, padding=160, chunk_length=None):
+            if chunk_length is not None:
+                self.n_samples = chunk_length * self.sampling_rate
+                self.nb_max_frames = self.n_samples // self.hop_length
+            spec = log_mel(self, np.asarray(waveform, dtype=np.float32), pad=padding or 0)
+            return (np.maximum(spec, spec.max() - 8.0) + 4.0) / 4.0
+
+    fe.__class__ = StableFeatureExtractor
+
+
 class WhisperWindows:
     """Decodes one window of the collapsed speech as faster-whisper's `generate_segments` would."""
 
@@ -86,12 +120,7 @@ class WhisperWindows:
 
     def log_mel(self, samples: np.ndarray, at_end: bool) -> np.ndarray:
         """faster-whisper's FeatureExtractor before its last step, the clamp to the loudest bin."""
-        fe = self.model.feature_extractor
-        if at_end:
-            samples = np.pad(samples, (0, 160))  # as FeatureExtractor pads the whole file
-        window = np.hanning(fe.n_fft + 1)[:-1].astype("float32")
-        stft = fe.stft(samples, fe.n_fft, fe.hop_length, window=window, return_complex=True).astype("complex64")
-        return np.log10(np.clip(fe.mel_filters @ (np.abs(stft[..., :-1]) ** 2), a_min=1e-10, a_max=None))
+        return log_mel(self.model.feature_extractor, samples, pad=160 if at_end else 0)
 
     def reference(self, speech: np.ndarray) -> float:
         """The loudest log-Mel bin of `speech`: Whisper clamps every bin to 8 (80 dB) below it.
