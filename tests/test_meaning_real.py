@@ -13,8 +13,9 @@ from starcoach import scoring, star_model
 from starcoach.bank import load_bank
 from starcoach.devices.embedder import DIM, MiniLMEmbedder, packaged_vectors
 from starcoach.meaning import VectorCache
-from starcoach.records import SECTION_NAMES, Word, join_words
+from starcoach.records import join_words
 from starcoach.star import clause_spans, label_words
+from bench.star_eval import to_words
 
 pytestmark = pytest.mark.model
 
@@ -36,23 +37,13 @@ def test_known_similarities(embedder: MiniLMEmbedder) -> None:
     assert np.allclose(alone[0], v[2], atol=1e-4)
 
 
-def _words(answer: dict) -> tuple[list[Word], list[str]]:
-    words, gold = [], []
-    for name in SECTION_NAMES:
-        for tok in answer[name].split():
-            t = 0.4 * len(words)
-            words.append(Word(tok, t, t + 0.35))
-            gold.append(name)
-    return words, gold
-
-
 def test_star_by_meaning_on_answers_it_was_not_fitted_on(shared, embedder: MiniLMEmbedder) -> None:
     model = star_model.shipped()
     assert model is not None and model.embedder == embedder.name
     answers = [json.loads(line) for line in (shared / "eval" / "star_dev.jsonl").read_text().splitlines() if line]
     accs = []
     for a in answers:
-        words, gold = _words(a)
+        words, gold = to_words(a)
         texts = [join_words(words[s:e]) for s, e, _ in clause_spans(words)]
         pred = label_words(words, embedder.embed(texts), embedder.name)
         accs.append(sum(p == g for p, g in zip(pred, gold)) / len(gold))
