@@ -5,6 +5,7 @@ A StarcoachError becomes one line on stderr and exit code 1: never a traceback f
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import signal
@@ -293,6 +294,32 @@ def take_ctrl_c() -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def _model_loaded() -> bool:
+    transcriber = sys.modules.get("starcoach.devices.transcriber")
+    return bool(getattr(transcriber, "MODEL_LOADED", False))
+
+
+def _exit_now(code: int) -> None:
+    """Flush and leave without the interpreter's teardown (see devices/transcriber.MODEL_LOADED)."""
+    import logging
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    with contextlib.suppress(Exception):
+        logging.shutdown()
+    os._exit(code)
+
+
 def main() -> None:
     take_ctrl_c()
-    app(prog_name="starcoach")
+    try:
+        app(prog_name="starcoach")
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        if code != 0 and _model_loaded():
+            # Interrupted or failed with a model loaded: its threads may still be held by the
+            # exception's frames, and tearing them down at shutdown crashed the process.
+            _exit_now(code)
+        raise

@@ -173,14 +173,25 @@ class Practice:
         self.view.note(f"{q.title} \u00b7 level {level} \u00b7 session {session.id}")
         try:
             status = self._answers(session, q, level)
-        except BaseException:
+        except BaseException as e:
             self.final.cancel()
             session.finish("interrupted")
+            if isinstance(e, KeyboardInterrupt):
+                self._note_unscored(session)
             raise
         session.finish(status)
         self.final.apply(session)
         self.view.note(f"saved: {session.path}")
         return session
+
+    def _note_unscored(self, session: Session) -> None:
+        """After a second Ctrl-C: say where each take that was not scored is, and how to score it."""
+        for i, entry in enumerate(session.answers):
+            path = session.audio_file(i)
+            if entry.get("result") is None and path is not None and path.is_file():
+                answer = f" --answer {i}" if i else ""
+                self.view.note(f"the take is kept at {path}, not scored: "
+                               f"starcoach replay {session.id}{answer} --rescore --save scores it")
 
     def _answers(self, session: Session, q: Question, level: str) -> str:
         """Ask, record and score the main answer and its follow-ups; "complete" or "interrupted"."""
