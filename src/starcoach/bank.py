@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from starcoach import safe_regex
 from starcoach.errors import StarcoachError
 from starcoach.records import SECTION_NAMES
 
@@ -217,6 +218,8 @@ class _Node:
         v = self.value
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise self.fail(f"expected a number, got {v!r}")
+        if v != v or v in (float("inf"), float("-inf")):  # YAML's .nan and .inf
+            raise self.fail(f"expected a finite number, got {v!r}")
         if (low is not None and v < low) or (high is not None and v > high):
             raise self.fail(f"{v} is out of range [{low}, {high}]")
         return float(v)
@@ -251,9 +254,11 @@ def _patterns(node: _Node) -> tuple[str, ...]:
             raise item.fail("expected a non-empty pattern")
         pattern = item.value.strip()  # as written: lower-casing would turn \S into \s
         try:
-            re.compile(pattern, re.IGNORECASE)
+            safe_regex.check(pattern, re.IGNORECASE)
         except re.error as e:
             raise item.fail(f"not a valid regular expression: {e}") from None
+        except safe_regex.UnsafePattern as e:
+            raise item.fail(f"unsafe regular expression: {e}") from None
         out.append(pattern)
     if not out:
         raise node.fail("needs at least one pattern")
@@ -451,13 +456,35 @@ def _read_yaml(path: Path) -> _Node:
         raise StarcoachError(f"{path}: cannot read: {e.strerror or e}") from None
     except UnicodeDecodeError:
         raise StarcoachError(f"{path}: not UTF-8 text") from None
+    class Loader(yaml.SafeLoader):
+        """safe_load that refuses a key given twice in one mapping (YAML keeps the last silently)."""
+
+        def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+            if isinstance(node, yaml.MappingNode):
+                seen: dict[Any, int] = {}
+                for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = self.construct_object(key_node, deep=True)
+                    line = key_node.start_mark.line + 1
+                    try:
+                        if key in seen:
+                            raise StarcoachError(f"{path}: line {line}: the key {key!r} is given twice in one "
+                                                 f"mapping (first on line {seen[key]})")
+                        seen[key] = line
+                    except TypeError:  # an unhashable key: the constructor reports it
+                        continue
+            return super().construct_mapping(node, deep=deep)
+
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise StarcoachError(f"{path}: {where}not valid YAML: {problem}") from None
+    except RecursionError:
+        raise StarcoachError(f"{path}: nested too deeply to be a question file") from None
     return _Node(data, path, "")
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from starcoach import safe_regex
 from starcoach.bank import SEVERITIES, Check, Targets
 from starcoach.delivery import Delivery
 from starcoach.records import Evidence, Finding, Score, Section, Word, join_words
@@ -94,8 +95,8 @@ class MatchText:
 
 
 @lru_cache(maxsize=2048)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+def _compiled(pattern: str) -> safe_regex.BoundedPattern:
+    return safe_regex.compile(pattern, re.IGNORECASE)  # refuses dangerous shapes; bounds the matching time
 
 
 # --------------------------------------------------------------------------- the kinds
