@@ -194,3 +194,110 @@ def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
                         "    situation:\n      <<: *t\n      min_s: 10\n      max_s: 40\n", 1)
     (folder / "tiny.yaml").write_text(text, encoding="utf-8")
     assert load_bank(folder).question("tiny").targets.sections["situation"] == (10.0, 40.0)
+
+
+# --------------------------------------------------------------------------- 1 and 5: numbers in a session
+
+import json  # noqa: E402
+import zipfile  # noqa: E402
+
+from starcoach.archive import import_session  # noqa: E402
+from starcoach.store import SessionStore  # noqa: E402
+from tests.test_archive import snapshot, zip_bytes  # noqa: E402
+from tests.test_report_html import typed_session  # noqa: E402
+
+
+def good_session_json() -> dict:
+    store = SessionStore()
+    session = typed_session(store)
+    data = json.loads((session.path / "session.json").read_text(encoding="utf-8"))
+    store.delete(session.id)
+    return data
+
+
+def edited(data: dict, path: str, value) -> dict:
+    """A deep copy of `data` with the value at a dotted path ("answers.0.result.duration_s") replaced."""
+    out = copy.deepcopy(data)
+    *parents, last = path.split(".")
+    node = out
+    for p in parents:
+        node = node[int(p)] if p.isdigit() else node[p]
+    node[int(last) if last.isdigit() else last] = value
+    return out
+
+
+HOSTILE_NUMBERS = {
+    "huge-duration": ("answers.0.result.duration_s", 1e12, "out of range"),
+    "huge-section-time": ("answers.0.result.sections.0.speaking_s", 1e15, "out of range"),
+    "huge-target": ("answers.0.result.total.target_max_s", 1e300, "out of range"),
+    "negative-huge-start": ("answers.0.result.words.0.start", -1e9, "out of range"),
+    "nan-word-start": ("answers.0.result.words.0.start", float("nan"), "not a finite number"),
+    "inf-word-end": ("answers.0.result.words.3.end", float("inf"), "not a finite number"),
+    "nan-score": ("answers.0.result.score", float("nan"), "not a finite number"),
+    "inf-wpm": ("answers.0.result.delivery.wpm", float("-inf"), "not a finite number"),
+    "huge-count": ("answers.0.result.sections.1.word_count", 10**30, "out of range"),
+    "nan-pause": ("answers.0.result.delivery.long_pauses", [{"start": float("nan"), "end": 1, "duration": 1}],
+                  "not a finite number"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_NUMBERS))
+def test_import_refuses_numbers_out_of_range_and_leaves_nothing(case: str, tmp_path: Path) -> None:
+    """`import` checked only the top level: duration_s 1e12 was accepted, then `report --html` grew
+    without limit (span/1200 axis ticks) and NaN words crashed `replay`."""
+    path, value, message = HOSTILE_NUMBERS[case]
+    data = edited(good_session_json(), path, value)
+    archive = tmp_path / "in" / "hostile.zip"
+    archive.parent.mkdir()
+    archive.write_bytes(zip_bytes([(f"{data['id']}/session.json", json.dumps(data).encode())]))
+    root = SessionStore().root
+    before = snapshot(root)
+    result = runner.invoke(app, ["import", str(archive)])
+    line = one_line_error(result, str(archive), message)
+    assert path.split(".")[-1] in line
+    assert snapshot(root) == before
+
+
+@pytest.mark.parametrize("case", ["huge-duration", "nan-word-start", "inf-word-end"])
+@pytest.mark.parametrize("command", [["replay", "{id}"], ["replay", "{id}", "--rescore"], ["report", "{id}", "--html"],
+                                     ["report", "{id}", "--markdown"], ["export", "{id}", "-o", "{tmp}"],
+                                     ["progress"], ["sessions", "--json"]])
+def test_a_stored_session_with_bad_numbers_is_damaged_not_a_crash_or_a_hang(case: str, command: list[str],
+                                                                            tmp_path: Path) -> None:
+    """The same numbers edited into a stored session.json: read, they are refused the same way."""
+    store = SessionStore()
+    session = typed_session(store)
+    path, value, message = HOSTILE_NUMBERS[case]
+    (session.path / "session.json").write_text(json.dumps(edited(session.data, path, value)), encoding="utf-8")
+    args = [a.format(id=session.id, tmp=tmp_path) for a in command]
+    result = runner.invoke(app, args)
+    if command[0] in ("progress", "sessions"):  # lists: the session is shown as damaged, the list works
+        assert result.exit_code == 0, result.output
+        assert "Traceback" not in result.output
+        if command[0] == "sessions":
+            (listed,) = json.loads(result.stdout)
+            assert listed["status"] == "damaged" and message in listed["reason"]
+        return
+    one_line_error(result, f"session {session.id} is damaged", message)
+    assert not list(tmp_path.glob("*.zip"))
+
+
+def test_axis_ticks_are_bounded_for_any_span() -> None:
+    from starcoach.report_svg import _ticks
+
+    assert _ticks(100.0) == [0, 15, 30, 45, 60, 75, 90]  # unchanged for ordinary answers
+    assert _ticks(5000.0) == [0, 1200, 2400, 3600, 4800]
+    for span in (1e4, 1e6, 1e12, 1e300):
+        assert 1 <= len(_ticks(span)) <= 9, span
+
+
+def test_nan_in_words_written_by_an_old_version_is_listed_as_damaged() -> None:
+    store = SessionStore()
+    session = typed_session(store)
+    text = (session.path / "session.json").read_text(encoding="utf-8")
+    first = json.loads(text)["answers"][0]["result"]["words"][0]["start"]
+    text = text.replace(f'"start": {json.dumps(first)}', '"start": NaN', 1)
+    assert "NaN" in text
+    (session.path / "session.json").write_text(text, encoding="utf-8")
+    (item,) = store.list()
+    assert item.status == "damaged" and "not a finite number" in item.reason

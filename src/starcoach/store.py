@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
@@ -151,6 +152,42 @@ def _check(data: Any, folder_id: str) -> None:
             # The name is joined to the session folder later: it must not lead anywhere else.
             raise _Damaged(f"{where}.audio {_shown(audio)} is not a plain file name")
         _want(entry, "result", (dict, type(None)), where)
+        _check_numbers(entry, where)
+
+
+# Bounds for the numbers of a stored answer (a hand-edited or imported file may hold anything, and
+# the reports draw and loop over them). No take is longer than a day; no other figure is near 1e9.
+MAX_SECONDS = 24 * 3600.0
+MAX_NUMBER = 1e9
+MAX_DEPTH = 32  # a result is a few levels deep
+_TIME_KEYS = frozenset({"start", "end", "duration", "seconds"})
+
+
+def _is_time(key: str) -> bool:
+    return key in _TIME_KEYS or key.endswith("_s")
+
+
+def _check_numbers(entry: dict[str, Any], where: str) -> None:
+    """Every number in an answer is finite and within range: times within a day (either sign, for
+    gaps), anything else within MAX_NUMBER. Walked without recursion, to a bounded depth."""
+    stack: list[tuple[Any, str, str, int]] = [(entry, where, "", 0)]
+    while stack:
+        value, path, key, depth = stack.pop()
+        if isinstance(value, bool) or value is None or isinstance(value, str):
+            continue
+        if isinstance(value, (int, float)):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise _Damaged(f"{path} is {value}, not a finite number")
+            limit = MAX_SECONDS if _is_time(key) else MAX_NUMBER
+            if not -limit <= value <= limit:
+                raise _Damaged(f"{path} is {_shown(value)}: out of range (at most {limit:g} either way)")
+            continue
+        if depth >= MAX_DEPTH:
+            raise _Damaged(f"{path} is nested too deeply")
+        if isinstance(value, dict):
+            stack.extend((v, f"{path}.{k}", str(k), depth + 1) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]", key, depth + 1) for i, v in enumerate(value))
 
 
 def _read(path: Path) -> Session:
