@@ -301,3 +301,135 @@ def test_nan_in_words_written_by_an_old_version_is_listed_as_damaged() -> None:
     (session.path / "session.json").write_text(text, encoding="utf-8")
     (item,) = store.list()
     assert item.status == "damaged" and "not a finite number" in item.reason
+
+
+# --------------------------------------------------------------------------- 6: write errors
+
+REPO = Path(__file__).resolve().parent.parent
+
+_FULL_DISK_CHILD = """
+import json, resource, sys
+from pathlib import Path
+sys.path.insert(0, {repo!r})
+from tests.fakes import voiced
+from tests.test_hardening import ANSWER
+from tests.test_practice import make_practice
+tmp = Path({tmp!r})
+practice, _ = make_practice(tmp, [voiced(40), voiced(10, 1)], ANSWER + " I would do it again.", question_id="tiny",
+                            follow_ups=1)
+practice.bank  # the bank is read before the limit: only the take's file reaches it
+resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, resource.RLIM_INFINITY))
+session = practice.run()
+print(json.dumps({{"id": session.id, "status": session.status, "path": str(session.path)}}))
+"""
+
+
+def test_a_write_error_mid_take_stops_the_take_which_is_kept_and_scored(tmp_path: Path) -> None:
+    """A file-size limit (or a full disk) at 12.5 s into a 40 s take: it used to end in a raw
+    soundfile.LibsndfileError traceback, the take unscored. Now the take stops there, is scored as
+    it is, the session ends (interrupted), and the note says the take stopped and where it is."""
+    limit = 44 + 16000 * 2 * 12 + 16000  # 12.5 s of 16 kHz 16-bit mono
+    code = _FULL_DISK_CHILD.format(repo=str(REPO), tmp=str(tmp_path), limit=limit)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO,
+                          env={**os.environ, "STARCOACH_HOME": str(tmp_path / "home")})
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["status"] == "interrupted"
+    session = SessionStore(tmp_path / "sessions").load(out["id"])
+    assert len(session.answers) == 1  # no follow-up after the take that could not be written
+    result = session.answers[0]["result"]
+    assert result is not None and result["words"] and result["findings"]
+    wav = session.audio_file(0)
+    import soundfile as sf
+
+    duration = sf.info(wav).duration
+    assert 11.0 <= duration <= 12.6, duration
+    assert result["duration_s"] == pytest.approx(duration, abs=0.3)
+    view = " ".join((tmp_path / "view.txt").read_text(encoding="utf-8").split())
+    assert "the recording could not be written (the file-size limit" in view
+    assert f"is kept at {wav}" in view and "the take ends at 12" in view
+
+
+def test_write_take_turns_a_write_error_into_a_stop(tmp_path: Path) -> None:
+    import queue
+
+    import numpy as np
+
+    from starcoach.devices import microphone
+
+    class Failing:
+        """A SoundFile whose disk fills after three blocks."""
+
+        def __init__(self, real) -> None:
+            self.real, self.n = real, 0
+
+        def write(self, pcm) -> None:
+            self.n += 1
+            if self.n > 3:
+                raise RuntimeError("System error.")
+            self.real.write(pcm)
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+    blocks: queue.Queue = queue.Queue()
+    for _ in range(10):
+        blocks.put(np.full((1600, 1), 0.05, dtype=np.float32))
+    import soundfile
+
+    real_open = soundfile.SoundFile
+    try:
+        soundfile.SoundFile = lambda *a, **k: Failing(real_open(*a, **k))  # type: ignore[misc]
+        rec = microphone.write_take(blocks, tmp_path / "take.wav", sample_rate=16000, should_stop=lambda s: False)
+    finally:
+        soundfile.SoundFile = real_open  # type: ignore[misc]
+    assert rec.stopped_by == "write_error" and rec.error
+    assert rec.duration_s == pytest.approx(0.3)
+    assert soundfile.info(tmp_path / "take.wav").duration == pytest.approx(0.3)
+
+
+def test_export_into_an_unwritable_folder_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests run as root, for whom no folder is unwritable: the refusal is what mkstemp raises."""
+    import tempfile
+
+    session = typed_session(SessionStore())
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    real = tempfile.mkstemp
+
+    def refused(*args, **kwargs):
+        if Path(kwargs.get("dir", "")) == folder:
+            raise PermissionError(13, "Permission denied")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    one_line_error(runner.invoke(app, ["export", session.id, "-o", str(folder)]), "cannot write", "Permission denied")
+    one_line_error(runner.invoke(app, ["report", session.id, "-o", str(folder)]), "cannot write", "Permission denied")
+    assert list(folder.iterdir()) == []
+
+
+def test_export_into_a_read_only_file_system_is_one_line(tmp_path: Path) -> None:
+    session = typed_session(SessionStore())
+    one_line_error(runner.invoke(app, ["export", session.id, "-o", "/proc/"]), "cannot write /proc/")
+
+
+# --------------------------------------------------------------------------- 9: the minor ones
+
+
+def test_a_recording_linked_outside_the_data_folder_is_not_embedded(tmp_path: Path) -> None:
+    from tests.test_report_html import audio_session
+
+    session = audio_session(SessionStore())
+    secret = tmp_path / "secret.wav"
+    secret.write_bytes(session.audio_path(0).read_bytes())
+    session.audio_path(0).unlink()
+    session.audio_path(0).symlink_to(secret)
+    out = tmp_path / "page.html"
+    result = runner.invoke(app, ["report", session.id, "--html", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert page.count("data:audio/") == 1  # the follow-up's own file only
+    result = runner.invoke(app, ["report", session.id, "--markdown", "-o", str(tmp_path / "page.md")])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "page-answer-0.wav").exists() and (tmp_path / "page-answer-1.wav").exists()

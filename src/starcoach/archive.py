@@ -80,7 +80,10 @@ def export_session(session_id: str, output: Path | None = None, *, store: Sessio
     page = render_html(session.data, audio)
     when = _zip_time(session.data.get("created"))
     folder = session.id
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    except OSError as e:  # a folder we may not write in
+        raise StarcoachError(f"cannot write {out}: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w") as zf:
             zf.writestr(_info(f"{folder}/{SESSION_FILE}", when), (session.path / SESSION_FILE).read_bytes(),

@@ -46,6 +46,7 @@ class TakeResult:
     stopped_by: str
     report_latency_s: float  # from the stop to the words being ready
     whole_file_words: bool = False  # the words are those of a whole-file pass (a file, or an exact live pass)
+    error: str | None = None  # stopped_by "write_error": why the recording could not be written
 
 
 def choose_question(bank: Bank, opts: PracticeOptions, rng: random.Random) -> Question:
@@ -101,7 +102,10 @@ class Practice:
         from starcoach.audio import SAMPLE_RATE, load_audio
 
         audio = load_audio(source)
-        soundfile.write(dest, audio, SAMPLE_RATE, subtype="PCM_16")
+        try:
+            soundfile.write(dest, audio, SAMPLE_RATE, subtype="PCM_16")
+        except (OSError, RuntimeError) as e:  # soundfile.LibsndfileError is a RuntimeError
+            raise StarcoachError(f"cannot write the take to {dest}: {' '.join(str(e).split())}") from None
         started = time.monotonic()
         words = self.transcriber.transcribe(audio)
         latency = time.monotonic() - started
@@ -149,7 +153,8 @@ class Practice:
         log.info("take stopped by %s; words ready %.2fs after the stop (%d %s)", recording.stopped_by, latency,
                  live.chunks, "windows" if isinstance(live, StreamTranscriber) else "chunks")
         return TakeResult(Transcript(tuple(words), recording.duration_s, source=str(dest), model=self.transcriber.name),
-                          recording.stopped_by, latency, whole_file_words=getattr(live, "exact", False))
+                          recording.stopped_by, latency, whole_file_words=getattr(live, "exact", False),
+                          error=getattr(recording, "error", None))
 
     def _take(self, session: Session, index: int, section_targets, total) -> TakeResult:
         dest = session.audio_path(index)
@@ -159,6 +164,9 @@ class Practice:
             result = self._take_from_microphone(dest, section_targets, total)
         if result.stopped_by == "interrupt":
             self.view.note("stopped (Ctrl-C): the take is kept and scored")
+        elif result.stopped_by == "write_error":
+            self.view.note(f"stopped: the recording could not be written ({result.error}); the take ends at "
+                           f"{result.transcript.duration_s:.1f} s, is kept at {dest} and is scored as it is")
         if not result.transcript.words:
             raise StarcoachError(f"no speech detected in the answer (the recording is kept at {dest}); "
                                  "check the microphone with `starcoach devices`")
@@ -206,7 +214,7 @@ class Practice:
         session.set_result(0, answer_dict(scored, question_text=q.question))
         self.view.show(terminal_report(scored, title=q.title))
         self._queue_final(session, 0, take, rescore_main)
-        if take.stopped_by == "interrupt":
+        if take.stopped_by in ("interrupt", "write_error"):
             return "interrupted"
         for i, fu in enumerate(choose_follow_ups(q, level, self.opts.follow_ups, self.rng), start=1):
             self.speaker.say(fu.text)
@@ -222,7 +230,7 @@ class Practice:
             session.set_result(i, follow_up_dict(scored_fu, text=fu.text))
             self.view.show(follow_up_report(scored_fu, text=fu.text))
             self._queue_final(session, i, take, rescore)
-            if take.stopped_by == "interrupt":
+            if take.stopped_by in ("interrupt", "write_error"):
                 return "interrupted"
         return "complete"
 
