@@ -433,3 +433,211 @@ def test_a_recording_linked_outside_the_data_folder_is_not_embedded(tmp_path: Pa
     result = runner.invoke(app, ["report", session.id, "--markdown", "-o", str(tmp_path / "page.md")])
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "page-answer-0.wav").exists() and (tmp_path / "page-answer-1.wav").exists()
+
+
+# --------------------------------------------------------------------------- 7: leftovers after kill -9
+
+from starcoach import leftovers  # noqa: E402
+
+
+def age(path: Path, seconds: float = 120.0) -> None:
+    """Make `path` look `seconds` old (what a leftover from an earlier run is)."""
+    then = time.time() - seconds
+    os.utime(path, (then, then), follow_symlinks=False)
+
+
+def big_archive(tmp_path: Path) -> Path:
+    """An exported session with a 4 MB recording, so the import has something to extract."""
+    import numpy as np
+    import soundfile as sf
+
+    from tests.test_report_html import audio_session
+
+    store = SessionStore()
+    session = audio_session(store)
+    sf.write(session.audio_path(0), np.zeros(16000 * 120, dtype=np.float32), 16000, subtype="PCM_16")
+    from starcoach.archive import export_session
+
+    out = export_session(session.id, tmp_path / "big.zip")
+    store.delete(session.id)
+    return out
+
+
+_KILLED_IMPORT_CHILD = """
+import os, signal, sys
+sys.path.insert(0, {repo!r})
+from starcoach import archive
+real = archive._extract
+def extract_then_die(zf, info, dest, bad):
+    real(zf, info, dest, bad)
+    os.kill(os.getpid(), signal.SIGKILL)  # as kill -9 mid-import
+archive._extract = extract_then_die
+archive.import_session({archive!r})
+"""
+
+
+def test_a_killed_import_leaves_nothing_after_the_next_start(tmp_path: Path) -> None:
+    """kill -9 mid-import left a hidden .import-* folder (the size of the recording) and an empty
+    <id> folder that `sessions` listed as damaged; the next start removes both."""
+    archive = big_archive(tmp_path)
+    root = SessionStore().root
+    done = subprocess.run([sys.executable, "-c", _KILLED_IMPORT_CHILD.format(repo=str(REPO), archive=str(archive))],
+                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == -9, done
+    left = sorted(p.name for p in root.iterdir())
+    assert any(n.startswith(".import-") for n in left) and any(not n.startswith(".") for n in left), left
+    for p in root.iterdir():
+        age(p)
+    result = runner.invoke(app, ["sessions", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []  # no damaged entry
+    assert list(root.iterdir()) == []
+    # And the import works afterwards, under the archive's own id.
+    result = runner.invoke(app, ["import", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in root.iterdir() if not p.name.startswith(".")] == [result.stdout.split()[-1]]
+
+
+def test_an_import_in_progress_is_not_cleaned(tmp_path: Path) -> None:
+    root = SessionStore().root
+    root.mkdir(parents=True)
+    staging, reserved = root / ".import-live", root / "20260101-000000-x"
+    staging.mkdir()
+    reserved.mkdir()
+    (staging / "part").write_bytes(b"x" * 100)
+    for p in (staging, reserved):
+        age(p)
+    fds = [leftovers.hold(staging), leftovers.hold(reserved)]
+    try:
+        assert leftovers.clean_sessions(root) == []
+        assert staging.exists() and reserved.exists()
+    finally:
+        for fd in fds:
+            leftovers.release(fd)
+    assert sorted(p.name for p in leftovers.clean_sessions(root)) == [".import-live", reserved.name]
+
+
+def test_fresh_leftovers_are_kept_old_ones_go() -> None:
+    store = SessionStore()
+    session = typed_session(store)
+    root = store.root
+    tmp_json = session.path / ".session.json.abcd.tmp"
+    tmp_json.write_text("{", encoding="utf-8")
+    deleting = root / ".deleting-x-1"
+    (deleting / "x").mkdir(parents=True)
+    empty = root / "20260101-000000-empty"
+    empty.mkdir()
+    assert leftovers.clean_sessions(root) == []  # all fresh: perhaps a write in progress
+    for p in (tmp_json, deleting, empty):
+        age(p)
+    assert sorted(p.name for p in leftovers.clean_sessions(root)) == [".deleting-x-1", ".session.json.abcd.tmp",
+                                                                       empty.name]
+    assert (session.path / "session.json").is_file() and store.load(session.id)  # the session itself stays
+
+
+_KILLED_JOIN_CHILD = """
+import hashlib, os, signal, sys
+sys.path.insert(0, {repo!r})
+from pathlib import Path
+from starcoach import models
+part1, part2 = Path({tmp!r}) / "p1", Path({tmp!r}) / "p2"
+part1.write_bytes(b"a" * 3_000_000); part2.write_bytes(b"b" * 3_000_000)
+extra = Path({tmp!r}) / "config.json"; extra.write_text("{{}}")
+models._base_source = lambda: models.BaseSource(parts=(part1, part2), extras=tuple(
+    extra.with_name(n) for n in models._BASE_EXTRAS))
+for n in models._BASE_EXTRAS:
+    extra.with_name(n).write_text("x")
+real_fsync = os.fsync
+def die(fd):
+    os.kill(os.getpid(), signal.SIGKILL)  # as kill -9 during the first model join
+os.fsync = die
+models.ensure_base_model()
+"""
+
+
+def test_a_killed_model_join_leaves_no_temporary_file_after_the_next_start(tmp_path: Path) -> None:
+    from starcoach.models import base_model_folder
+
+    folder = base_model_folder()
+    done = subprocess.run([sys.executable, "-c", _KILLED_JOIN_CHILD.format(repo=str(REPO), tmp=str(tmp_path))],
+                          capture_output=True, text=True, timeout=60, cwd=REPO,
+                          env={**os.environ, "STARCOACH_CACHE": os.environ["STARCOACH_CACHE"]})
+    assert done.returncode == -9, done
+    tmps = [p for p in folder.iterdir() if p.name.startswith(".model.bin.")]
+    assert tmps and tmps[0].stat().st_size == 6_000_000
+    age(tmps[0], 30)
+    result = runner.invoke(app, ["sessions"])
+    assert result.exit_code == 0, result.output
+    assert not [p for p in folder.iterdir() if p.name.startswith(".model.bin.")]
+
+
+def test_a_model_join_in_progress_is_not_cleaned(tmp_path: Path) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    tmp = folder / ".model.bin.live.tmp"
+    tmp.write_bytes(b"x")
+    age(tmp, 30)
+    fd = os.open(tmp, os.O_RDWR)
+    leftovers.hold_fd(fd)
+    try:
+        assert leftovers.clean_cache(folder) == [] and tmp.exists()
+    finally:
+        os.close(fd)
+    assert leftovers.clean_cache(folder) == [tmp]
+
+
+# --------------------------------------------------------------------------- 9: locks and delete
+
+
+def test_a_held_session_is_not_rescored_into_or_deleted() -> None:
+    store = SessionStore()
+    session = typed_session(store)
+    session.hold()  # as a practice does until its final passes are in
+    try:
+        one_line_error(runner.invoke(app, ["replay", session.id, "--rescore", "--save"]), "in use by another starcoach")
+        one_line_error(runner.invoke(app, ["sessions", "delete", session.id]), "in use by another starcoach")
+        result = runner.invoke(app, ["replay", session.id, "--rescore"])  # reading is fine
+        assert result.exit_code == 0, result.output
+    finally:
+        session.release()
+    assert runner.invoke(app, ["replay", session.id, "--rescore", "--save"]).exit_code == 0
+    result = runner.invoke(app, ["sessions", "delete", session.id])
+    assert result.exit_code == 0, result.output
+    assert list(store.root.iterdir()) == []
+
+
+def test_rescore_save_keeps_what_was_written_since_it_was_read() -> None:
+    from starcoach import replay as replaying
+
+    store = SessionStore()
+    session = typed_session(store)
+    stored = replaying.load_answer(session.id, 0)
+    rescored = replaying.rescore(stored, load_bank())
+    other = store.load(session.id)  # e.g. a practice's final pass, meanwhile
+    other.update_answer(0, final_pass={"changed_words": 0, "seconds": 1.0})
+    replaying.save_rescore(rescored)
+    on_disk = store.load(session.id)
+    assert on_disk.answers[0]["final_pass"] == {"changed_words": 0, "seconds": 1.0}
+    assert on_disk.answers[0]["result"] == rescored.result
+
+
+def test_delete_is_one_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A delete that fails half-way leaves a hidden folder (cleaned later), not half a session."""
+    import shutil
+
+    store = SessionStore()
+    session = typed_session(store)
+
+    def fails(path, ignore_errors=False, **k):
+        if not ignore_errors:
+            raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(shutil, "rmtree", fails)
+    result = runner.invoke(app, ["sessions", "delete", session.id])
+    assert result.exit_code == 0 and "deleted session" in result.output, result.output
+    monkeypatch.undo()
+    assert store.list() == []
+    (hidden,) = store.root.iterdir()
+    assert hidden.name.startswith(".deleting-")
+    age(hidden)
+    assert leftovers.clean_sessions(store.root) == [hidden] and list(store.root.iterdir()) == []

@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from starcoach import leftovers
 from starcoach.errors import StarcoachError
 from starcoach.store import MAX_ID_LEN, SESSION_FILE, SessionStore, atomic_write_json, validate_id
 
@@ -241,12 +242,14 @@ def _land(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], data: dict[s
     try:
         store.root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".import-", dir=store.root))
+        locks = [leftovers.hold(staging)]  # a start meanwhile must not clean it as a killed import's
     except OSError as e:
         raise bad(f"cannot write in {store.root}: {e.strerror or e}") from None
     reserved: Path | None = None
     try:
         new_id = _free_id(store, data["id"])
         reserved = store.root / new_id
+        locks.append(leftovers.hold(reserved))
         folder = staging / new_id
         folder.mkdir()
         atomic_write_json(folder / SESSION_FILE, {**data, "id": new_id})
@@ -266,6 +269,8 @@ def _land(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], data: dict[s
         if reserved is not None:
             with contextlib.suppress(OSError):
                 reserved.rmdir()
+        for fd in locks:
+            leftovers.release(fd)
 
 
 def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, bad) -> None:

@@ -72,7 +72,9 @@ def _version(value: bool) -> None:
 def _main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
 ) -> None:
-    pass
+    from starcoach.leftovers import clean_on_start
+
+    clean_on_start()  # what a killed run left: an import's staging folder, a model join's temporary file
 
 
 @app.command()

@@ -178,17 +178,21 @@ class Practice:
         q = choose_question(self.bank, self.opts, self.rng)
         level = q.level(self.opts.level)
         session = self.store.create(question_id=q.id, question_text=q.question, level=level, source="practice")
-        self.view.note(f"{q.title} \u00b7 level {level} \u00b7 session {session.id}")
+        session.hold()  # until the last final pass is in: another command must not write it meanwhile
         try:
-            status = self._answers(session, q, level)
-        except BaseException as e:
-            self.final.cancel()
-            session.finish("interrupted")
-            if isinstance(e, KeyboardInterrupt):
-                self._note_unscored(session)
-            raise
-        session.finish(status)
-        self.final.apply(session)
+            self.view.note(f"{q.title} \u00b7 level {level} \u00b7 session {session.id}")
+            try:
+                status = self._answers(session, q, level)
+            except BaseException as e:
+                self.final.cancel()
+                session.finish("interrupted")
+                if isinstance(e, KeyboardInterrupt):
+                    self._note_unscored(session)
+                raise
+            session.finish(status)
+            self.final.apply(session)
+        finally:
+            session.release()
         self.view.note(f"saved: {session.path}")
         return session
 

@@ -486,4 +486,17 @@ def rescore_view(r: Rescored, *, saved: bool = False) -> Group:
 
 
 def save_rescore(r: Rescored) -> None:
-    r.answer.session.set_result(r.answer.index, r.result)
+    """Keep the new result, under the session's lock and on the session as it is on disk now (a
+    practice's final pass may have written it since it was read)."""
+    from starcoach import leftovers
+
+    session = r.answer.session
+    store = SessionStore(session.path.parent)
+    try:
+        with store.locked(session.id):
+            fresh = store.load(session.id)
+            fresh.set_result(r.answer.index, r.result)
+    except leftovers.Busy:
+        raise StarcoachError(f"session {session.id} is in use by another starcoach (a practice still finishing?): "
+                             "not saved; try again when it ends") from None
+    session.data = fresh.data

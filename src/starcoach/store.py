@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -249,6 +249,22 @@ class Session:
     path: Path
     data: dict[str, Any]
     live: bool = False  # made by this process, so "recording" really means recording now
+    _lock: int | None = field(default=None, repr=False)
+
+    def hold(self) -> None:
+        """Lock the session's folder while this process records and finishes it: `replay --rescore
+        --save`, `sessions delete` and the leftover cleaning leave it alone meanwhile."""
+        from starcoach import leftovers
+
+        if self._lock is None:
+            with contextlib.suppress(OSError, leftovers.Busy):
+                self._lock = leftovers.hold(self.path)
+
+    def release(self) -> None:
+        from starcoach import leftovers
+
+        leftovers.release(self._lock)
+        self._lock = None
 
     @property
     def id(self) -> str:
@@ -404,9 +420,28 @@ class SessionStore:
         return out
 
     def delete(self, session_id: str) -> None:
-        """Remove a session's folder (a damaged one too)."""
+        """Remove a session's folder (a damaged one too): renamed out of the list in one step, then
+        removed, so a failure or a kill half-way leaves a hidden `.deleting-*` folder (cleaned on
+        the next start), never half a session. Refused while another process holds the session."""
+        from starcoach import leftovers
+
         path = self._folder(session_id)
         try:
-            shutil.rmtree(path)
+            with self.locked(session_id):
+                gone = Path(tempfile.mkdtemp(prefix=f".deleting-{session_id[:40]}-", dir=self.root))
+                os.replace(path, gone / path.name)
+            shutil.rmtree(gone, ignore_errors=True)  # gone from the list already; what stays goes next start
+        except leftovers.Busy:
+            raise StarcoachError(f"session {session_id} is in use by another starcoach (a practice still "
+                                 "finishing?): try again when it ends") from None
         except OSError as e:
             raise StarcoachError(f"cannot delete session {session_id}: {e.strerror or e}") from None
+
+    @contextlib.contextmanager
+    def locked(self, session_id: str):  # type: ignore[no-untyped-def]
+        """Hold the session's lock for a read-change-write from another command; leftovers.Busy if a
+        practice (or another command) holds it."""
+        from starcoach import leftovers
+
+        with leftovers.held(self._folder(session_id)):
+            yield
