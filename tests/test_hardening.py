@@ -641,3 +641,102 @@ def test_delete_is_one_step(monkeypatch: pytest.MonkeyPatch) -> None:
     assert hidden.name.startswith(".deleting-")
     age(hidden)
     assert leftovers.clean_sessions(store.root) == [hidden] and list(store.root.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- 8: scoring an interrupted session
+
+
+def killed_practice_session(question: str = "disagree-and-commit", seconds: float = 40.0):
+    """What kill -9 mid-answer leaves: a practice session still 'recording', its main answer's WAV on
+    disk and no result."""
+    import soundfile as sf
+
+    from tests.fakes import voiced
+
+    bank = load_bank()
+    q = bank.question(question)
+    session = SessionStore().create(question_id=q.id, question_text=q.question, level=q.default_level, source="practice")
+    session.add_answer({"kind": "main", "result": None})
+    sf.write(session.audio_path(0), voiced(seconds), 16000, subtype="PCM_16")
+    return session
+
+
+@pytest.fixture
+def fake_whisper(monkeypatch: pytest.MonkeyPatch):
+    """The real transcriber's place taken by the script one (the real model: test_hardening_e2e.py)."""
+    from starcoach.devices import transcriber
+    from tests.fakes import ScriptTranscriber
+    from tests.test_report_html import ANSWER as SPOKEN
+
+    made: list[str | None] = []
+
+    class Fake(ScriptTranscriber):
+        def __init__(self, model=None, **_kw) -> None:
+            super().__init__(SPOKEN)
+            made.append(model)
+
+        def transcribe(self, audio, *, on_progress=None):
+            from starcoach.records import Word
+
+            # Whisper's times are Python floats; the script's are NumPy's (np.bool_ would follow).
+            return [Word(w.text, float(w.start), float(w.end)) for w in super().transcribe(audio)]
+
+    monkeypatch.setattr(transcriber, "WhisperTranscriber", Fake)
+    return made
+
+
+def test_an_interrupted_unscored_session_is_scored_from_its_recording(fake_whisper) -> None:
+    session = killed_practice_session()
+    listed = runner.invoke(app, ["sessions"])
+    assert listed.exit_code == 0, listed.output
+    assert f"starcoach replay {session.id} --rescore --save" in " ".join(listed.output.split())
+    one_line_error(runner.invoke(app, ["replay", session.id]), "was never scored",
+                   f"starcoach replay {session.id} --rescore --save")
+
+    result = runner.invoke(app, ["replay", session.id, "--rescore"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "scored now from its recording" in text and "not saved" in text and "STAR sections" in text
+    assert SessionStore().load(session.id).answers[0]["result"] is None  # not saved without --save
+
+    result = runner.invoke(app, ["replay", session.id, "--rescore", "--save", "-m", "tiny.en"])
+    assert result.exit_code == 0, result.output
+    assert fake_whisper == [None, "tiny.en"]
+    stored = SessionStore().load(session.id)
+    scored = stored.answers[0]["result"]
+    assert scored["words"] and scored["findings"] and scored["duration_s"] == pytest.approx(40.0)
+    assert stored.status == "interrupted"  # what happened to the session stays true
+    listed = runner.invoke(app, ["sessions"])
+    assert "--rescore --save" not in listed.output
+    assert runner.invoke(app, ["replay", session.id]).exit_code == 0
+    # Now scored, --rescore is the ordinary one: today's bank on the stored words.
+    result = runner.invoke(app, ["replay", session.id, "--rescore"])
+    assert result.exit_code == 0 and "scored now from its recording" not in result.output
+
+
+def test_an_unscored_follow_up_is_scored_against_its_own_target(fake_whisper) -> None:
+    import soundfile as sf
+
+    from tests.fakes import voiced
+
+    session = killed_practice_session()
+    session.set_result(0, None)
+    q = load_bank().question("disagree-and-commit")
+    fu = q.follow_ups[0]
+    session.add_answer({"kind": "follow_up", "follow_up": fu.id, "text": fu.text, "result": None})
+    sf.write(session.audio_path(1), voiced(15), 16000, subtype="PCM_16")
+    result = runner.invoke(app, ["replay", session.id, "--answer", "1", "--rescore", "--save"])
+    assert result.exit_code == 0, result.output
+    scored = SessionStore().load(session.id).answers[1]["result"]
+    assert scored["findings"] and "sections" not in scored
+
+
+def test_an_unscored_answer_without_its_recording_is_one_line(fake_whisper) -> None:
+    session = killed_practice_session()
+    session.audio_path(0).unlink()
+    one_line_error(runner.invoke(app, ["replay", session.id, "--rescore"]), "was never scored")
+    outside = session.path.parent.parent / "elsewhere.wav"
+    outside.write_bytes(b"RIFF")
+    session.audio_path(0).symlink_to(outside)  # a link is never followed out of the folder
+    one_line_error(runner.invoke(app, ["replay", session.id, "--rescore"]), "was never scored")
+    assert fake_whisper == []

@@ -204,13 +204,31 @@ def replay(
     play: Annotated[bool, typer.Option("--play", help="Play the recording and follow it word by word (space pauses, q stops).")] = False,
     rescore: Annotated[bool, typer.Option("--rescore", help="Score the stored words again with today's bank and show what changed.")] = False,
     save: Annotated[bool, typer.Option("--save", help="With --rescore: keep the new result in the session.")] = False,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="With --rescore of an answer never scored (an interrupted session): the Whisper model for its recording.")] = None,
 ) -> None:
-    """Replay a stored answer: its transcript with times, STAR sections and findings in place."""
+    """Replay a stored answer: its transcript with times, STAR sections and findings in place.
+
+    An answer whose session stopped before it was scored is scored from its recording by --rescore."""
     from starcoach import replay as replaying
 
     if save and not rescore:
         raise StarcoachError("--save keeps a new result: use it with --rescore")
     from_s = replaying.parse_clock(start) if start is not None else 0.0
+    if rescore:
+        from starcoach import recover
+        from starcoach.store import SessionStore
+
+        session = SessionStore().load(session_id)
+        if recover.recording_to_score(session, answer) is not None:
+            from starcoach.bank import load_bank
+
+            recovered = recover.score_recording(session, answer, load_bank(), model=model)
+            if save:
+                recover.save(recovered)
+            out().print(recover.view(recovered, saved=save))
+            if not (play and save):
+                return
+            rescore = False  # scored just now: play what was saved
     stored = replaying.load_answer(session_id, answer)
     if rescore:
         from starcoach.bank import load_bank

@@ -141,7 +141,13 @@ def load_answer(session_id: str, index: int = 0, store: SessionStore | None = No
     entry = session.answers[index]
     result = entry.get("result")
     if not isinstance(result, dict):
-        raise StarcoachError(f"answer {index} of session {session.id} was never scored (the session stopped first)")
+        hint = ""
+        audio = session.audio_file(index)
+        if audio is not None and audio.is_file():
+            more = f" --answer {index}" if index else ""
+            hint = f"; `starcoach replay {session.id}{more} --rescore --save` scores it from its recording"
+        raise StarcoachError(f"answer {index} of session {session.id} was never scored (the session stopped first)"
+                             + hint)
     words = _words(session.id, index, result.get("words"))
     try:
         findings = tuple(finding_from_dict(f) for f in result.get("findings") or [])
