@@ -740,3 +740,41 @@ def test_an_unscored_answer_without_its_recording_is_one_line(fake_whisper) -> N
     session.audio_path(0).symlink_to(outside)  # a link is never followed out of the folder
     one_line_error(runner.invoke(app, ["replay", session.id, "--rescore"]), "was never scored")
     assert fake_whisper == []
+
+
+@pytest.mark.parametrize("text", ["yes", "...!?", "  --  ", "I did it.", "well, um, uh"])
+def test_a_one_word_or_punctuation_only_text_is_not_scored(tmp_path: Path, text: str) -> None:
+    answer = tmp_path / "answer.txt"
+    answer.write_text(text, encoding="utf-8")
+    one_line_error(runner.invoke(app, ["score", str(answer), "-q", "disagree-and-commit"]), str(answer), "to score")
+
+
+def test_an_empty_model_name_is_refused_not_taken_for_base(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    wav = tmp_path / "a.wav"
+    sf.write(wav, np.zeros(16000, dtype=np.float32), 16000)
+    for flag in ("-m", "--model"):
+        one_line_error(runner.invoke(app, ["score", str(wav), "-q", "disagree-and-commit", flag, ""]), "--model is empty")
+        one_line_error(runner.invoke(app, ["score", str(wav), "-q", "disagree-and-commit", flag, "  "]), "--model is empty")
+
+
+def test_a_two_hour_file_is_refused_before_it_is_decoded(tmp_path: Path) -> None:
+    """A two-hour file used to be decoded whole (1.8 GB at its peak); its header says how long it is."""
+    import numpy as np
+    import soundfile as sf
+
+    wav = tmp_path / "long.wav"
+    with sf.SoundFile(wav, "w", samplerate=8000, channels=1, subtype="PCM_U8") as f:
+        minute = np.zeros(8000 * 60, dtype=np.float32)
+        for _ in range(120):
+            f.write(minute)
+    began = time.monotonic()
+    one_line_error(runner.invoke(app, ["score", str(wav), "-q", "disagree-and-commit"]), "2:00:00 long", "up to 30:00")
+    assert time.monotonic() - began < 5
+
+
+def test_practice_max_minutes_has_the_same_bound() -> None:
+    result = runner.invoke(app, ["practice", "--max-minutes", "120", "--no-speak"])
+    assert result.exit_code == 2 and "--max-minutes" in result.output

@@ -31,6 +31,9 @@ class ScoreResult:
         return terminal_report(self.answer, title=self.question.title)
 
 
+MIN_WORDS = 5  # fewer is not an answer: one word or punctuation only used to be scored
+
+
 def candidate_questions(bank: Bank, question_id: str | None, level: str | None) -> list[Question]:
     """The question asked for (level checked now, before any slow work), or every question asked at `level`."""
     if question_id:
@@ -103,6 +106,10 @@ def score_file(path: Path, *, question_id: str | None = None, level: str | None 
     bank = bank or load_bank()
     candidates = candidate_questions(bank, question_id, level)
     transcript = read_transcript(path, model=model, wpm=wpm, progress=progress, console=console)
+    said = sum(any(c.isalnum() for c in w.text) for w in transcript.words)
+    if said < MIN_WORDS:
+        what = "no words" if said == 0 else f"only {said} word{'s' if said > 1 else ''}"
+        raise StarcoachError(f"{path}: {what} to score (an answer has at least {MIN_WORDS}): nothing to time or check")
     if len(candidates) == 1:
         q = candidates[0]
         return ScoreResult(score_transcript(transcript, q, level, bank.rubric), q)

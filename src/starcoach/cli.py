@@ -84,7 +84,7 @@ def practice(
     random_question: Annotated[bool, typer.Option("--random", help="A random question (the default when --question is not given).")] = False,
     level: Annotated[str | None, typer.Option("--level", "-l", help="Level: em, director, junior, mid, senior.")] = None,
     follow_ups: Annotated[int, typer.Option("--follow-ups", "-f", min=0, help="How many follow-up questions after the main answer.")] = 1,
-    max_minutes: Annotated[float | None, typer.Option("--max-minutes", min=0.1, help="Stop recording after this long. Default: twice the target.")] = None,
+    max_minutes: Annotated[float | None, typer.Option("--max-minutes", min=0.1, max=30, help="Stop recording after this long (at most 30). Default: twice the target.")] = None,
     silence: Annotated[float, typer.Option("--silence", min=0, help="Stop after this many seconds of silence once you have started (0: never).")] = 8.0,
     device: Annotated[str | None, typer.Option("--device", "-d", help="Input device index or name (see `starcoach devices`).")] = None,
     no_speak: Annotated[bool, typer.Option("--no-speak", help="Print the questions instead of speaking them.")] = False,

@@ -106,6 +106,8 @@ class WhisperTranscriber:
             raise StarcoachError(
                 f"cpu threads must be 0 (the library's default) or more, not {cpu_threads}"
             )
+        if model is not None and not model.strip():  # `-m ""` would silently have meant base
+            raise StarcoachError("--model is empty: give base, tiny.en, a model folder or a model name")
         self.name = model or DEFAULT_MODEL
         self.cpu_threads = DEFAULT_CPU_THREADS if cpu_threads is None else cpu_threads
         self.compute_type = compute_type
