@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from starcoach import __version__
 from starcoach.errors import StarcoachError
@@ -53,7 +54,8 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except StarcoachError as e:
-            err().print(f"[bold red]starcoach:[/] {e}", highlight=False, soft_wrap=True)
+            text = " ".join(str(e).splitlines())  # one line, whatever a file's content put in the message
+            err().print(f"[bold red]starcoach:[/] {escape(text)}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err().print("starcoach: interrupted")

@@ -152,7 +152,7 @@ def _check(data: Any, folder_id: str) -> None:
             # The name is joined to the session folder later: it must not lead anywhere else.
             raise _Damaged(f"{where}.audio {_shown(audio)} is not a plain file name")
         _want(entry, "result", (dict, type(None)), where)
-        _check_numbers(entry, where)
+        _check_values(entry, where)
 
 
 # Bounds for the numbers of a stored answer (a hand-edited or imported file may hold anything, and
@@ -161,18 +161,31 @@ MAX_SECONDS = 24 * 3600.0
 MAX_NUMBER = 1e9
 MAX_DEPTH = 32  # a result is a few levels deep
 _TIME_KEYS = frozenset({"start", "end", "duration", "seconds"})
+# The types the readers (replay, reports, progress) rely on, by field name, wherever the field is.
+_STRINGS = frozenset({"advice", "after", "before", "category", "id", "kind", "message", "model", "name",
+                      "question_text", "schema", "severity", "share_verdict", "source", "text", "verdict",
+                      "live_text", "live_headline"})
+_STRINGS_OR_NULL = frozenset({"section", "audio", "follow_up", "follow_up_text"})
+_LISTS_OF_OBJECTS = frozenset({"evidence", "fillers", "findings", "hedges", "long_pauses", "repeats", "sections",
+                               "words"})
+_OBJECTS = frozenset({"delivery", "score_breakdown", "section_wpm", "total", "live", "final_pass"})
+_FREE_KEYS = frozenset({"score_breakdown", "section_wpm"})  # keyed by category or section name: any key
+_BOOLS = frozenset({"estimated", "whole_file_words"})
 
 
 def _is_time(key: str) -> bool:
     return key in _TIME_KEYS or key.endswith("_s")
 
 
-def _check_numbers(entry: dict[str, Any], where: str) -> None:
-    """Every number in an answer is finite and within range: times within a day (either sign, for
-    gaps), anything else within MAX_NUMBER. Walked without recursion, to a bounded depth."""
-    stack: list[tuple[Any, str, str, int]] = [(entry, where, "", 0)]
+def _check_values(entry: dict[str, Any], where: str) -> None:
+    """Every value of an answer has the type its readers expect, and every number is finite and in
+    range: times within a day (either sign, for gaps), anything else within MAX_NUMBER. Walked
+    without recursion, to a bounded depth."""
+    stack: list[tuple[Any, str, str, int, bool]] = [(entry, where, "", 0, False)]
     while stack:
-        value, path, key, depth = stack.pop()
+        value, path, key, depth, free = stack.pop()
+        if not free:
+            _check_type(value, path, key)
         if isinstance(value, bool) or value is None or isinstance(value, str):
             continue
         if isinstance(value, (int, float)):
@@ -185,9 +198,39 @@ def _check_numbers(entry: dict[str, Any], where: str) -> None:
         if depth >= MAX_DEPTH:
             raise _Damaged(f"{path} is nested too deeply")
         if isinstance(value, dict):
-            stack.extend((v, f"{path}.{k}", str(k), depth + 1) for k, v in value.items())
+            named = key in _FREE_KEYS and not free
+            stack.extend((v, f"{path}{_key(k)}", str(k), depth + 1, named) for k, v in value.items())
         elif isinstance(value, list):
-            stack.extend((v, f"{path}[{i}]", key, depth + 1) for i, v in enumerate(value))
+            stack.extend((v, f"{path}[{i}]", key, depth + 1, free) for i, v in enumerate(value))
+
+
+def _key(key: Any) -> str:
+    """A key in a field's path: .name, or [repr] for one that is not a plain name (never a newline)."""
+    text = str(key)
+    return f".{text}" if re.fullmatch(r"[A-Za-z0-9_-]{1,40}", text) else f"[{_shown(text)}]"
+
+
+def _check_type(value: Any, path: str, key: str) -> None:
+    if path.endswith("]"):  # an item of a list: the readers skip items that are not objects
+        return
+    if key in _STRINGS:
+        ok = isinstance(value, str)
+    elif key in _STRINGS_OR_NULL:
+        ok = value is None or isinstance(value, str)
+    elif key in _LISTS_OF_OBJECTS:
+        ok = isinstance(value, list)
+    elif key in _OBJECTS:
+        ok = isinstance(value, dict)
+    elif key in _BOOLS:
+        ok = isinstance(value, bool)
+    elif _is_time(key) or key.endswith(("_count", "_per_min")) or key in ("wpm", "share", "share_min", "share_max",
+                                                                          "score", "word_count", "earned", "possible",
+                                                                          "changed_words"):
+        ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+    else:
+        return
+    if not ok:
+        raise _Damaged(f"{path} should not be {type(value).__name__}")
 
 
 def _read(path: Path) -> Session:
