@@ -31,6 +31,8 @@ class ScoreResult:
         return terminal_report(self.answer, title=self.question.title)
 
 
+
+
 def candidate_questions(bank: Bank, question_id: str | None, level: str | None) -> list[Question]:
     """The question asked for (level checked now, before any slow work), or every question asked at `level`."""
     if question_id:

@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from starcoach import leftovers
 from starcoach.errors import StarcoachError
 from starcoach.store import MAX_ID_LEN, SESSION_FILE, SessionStore, atomic_write_json, validate_id
 
@@ -80,7 +81,10 @@ def export_session(session_id: str, output: Path | None = None, *, store: Sessio
     page = render_html(session.data, audio)
     when = _zip_time(session.data.get("created"))
     folder = session.id
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    except OSError as e:  # a folder we may not write in
+        raise StarcoachError(f"cannot write {out}: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w") as zf:
             zf.writestr(_info(f"{folder}/{SESSION_FILE}", when), (session.path / SESSION_FILE).read_bytes(),
@@ -238,12 +242,14 @@ def _land(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], data: dict[s
     try:
         store.root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".import-", dir=store.root))
+        locks = [leftovers.hold(staging)]  # a start meanwhile must not clean it as a killed import's
     except OSError as e:
         raise bad(f"cannot write in {store.root}: {e.strerror or e}") from None
     reserved: Path | None = None
     try:
         new_id = _free_id(store, data["id"])
         reserved = store.root / new_id
+        locks.append(leftovers.hold(reserved))
         folder = staging / new_id
         folder.mkdir()
         atomic_write_json(folder / SESSION_FILE, {**data, "id": new_id})
@@ -263,6 +269,8 @@ def _land(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], data: dict[s
         if reserved is not None:
             with contextlib.suppress(OSError):
                 reserved.rmdir()
+        for fd in locks:
+            leftovers.release(fd)
 
 
 def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, bad) -> None:

@@ -15,6 +15,9 @@ from starcoach.errors import StarcoachError
 __all__ = ["SAMPLE_RATE", "as_pcm16", "load_audio"]
 
 SAMPLE_RATE = 16000
+# The longest recording decoded: an answer is minutes long, and the whole file is decoded into memory
+# (a two-hour file peaked at 1.8 GB). `practice --max-minutes` has the same bound.
+MAX_AUDIO_S = 30 * 60.0
 
 
 def as_pcm16(samples: np.ndarray) -> np.ndarray:
@@ -35,6 +38,10 @@ def load_audio(path: str | os.PathLike) -> np.ndarray:
         raise StarcoachError(f"cannot read audio from {name}: no such file")
     if os.path.isdir(name):
         raise StarcoachError(f"cannot read audio from {name}: it is a folder, not a file")
+    length = _probe_seconds(name)
+    if length is not None and length > MAX_AUDIO_S:
+        raise StarcoachError(f"cannot read audio from {name}: it is {_clock(length)} long; starcoach takes "
+                             f"recordings up to {_clock(MAX_AUDIO_S)} (an answer is minutes long): cut it first")
     # faster_whisper takes about a second to import (CTranslate2, tokenizers): only pay when used.
     from faster_whisper.audio import decode_audio
 
@@ -56,6 +63,27 @@ def load_audio(path: str | os.PathLike) -> np.ndarray:
     if audio.size == 0:
         raise StarcoachError(f"cannot read audio from {name}: the file holds no audio samples")
     return np.ascontiguousarray(audio, dtype=np.float32)
+
+
+def _probe_seconds(name: str) -> float | None:
+    """The file's length from its header (PyAV, without decoding), or None when it does not say."""
+    try:
+        import av
+
+        with av.open(name, metadata_errors="ignore") as container:
+            streams = [s for s in container.streams if s.type == "audio"]
+            if streams and streams[0].duration is not None and streams[0].time_base is not None:
+                return float(streams[0].duration * streams[0].time_base)
+            if container.duration is not None:
+                return container.duration / 1_000_000  # av.time_base
+    except Exception:  # anything odd: the decoder below says what is wrong with the file
+        return None
+    return None
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 def _reason(error: BaseException) -> str:

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from starcoach import safe_regex
 from starcoach.errors import StarcoachError
 from starcoach.records import SECTION_NAMES
 
@@ -219,6 +220,8 @@ class _Node:
         v = self.value
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise self.fail(f"expected a number, got {v!r}")
+        if v != v or v in (float("inf"), float("-inf")):  # YAML's .nan and .inf
+            raise self.fail(f"expected a finite number, got {v!r}")
         if (low is not None and v < low) or (high is not None and v > high):
             raise self.fail(f"{v} is out of range [{low}, {high}]")
         return float(v)
@@ -255,9 +258,11 @@ def _patterns(node: _Node, required: bool = True) -> tuple[str, ...]:
             raise item.fail("expected a non-empty pattern")
         pattern = item.value.strip()  # as written: lower-casing would turn \S into \s
         try:
-            re.compile(pattern, re.IGNORECASE)
+            safe_regex.check(pattern, re.IGNORECASE)
         except re.error as e:
             raise item.fail(f"not a valid regular expression: {e}") from None
+        except safe_regex.UnsafePattern as e:
+            raise item.fail(f"unsafe regular expression: {e}") from None
         out.append(pattern)
     if not out and required:
         raise node.fail("needs at least one pattern")
@@ -489,14 +494,38 @@ def _read_yaml(path: Path) -> _Node:
         raise StarcoachError(f"{path}: cannot read: {e.strerror or e}") from None
     except UnicodeDecodeError:
         raise StarcoachError(f"{path}: not UTF-8 text") from None
+    # libyaml's parser when present (ten times faster on the bank, the same data)
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        """safe_load that refuses a key given twice in one mapping (YAML keeps the last silently)."""
+
+        def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+            if isinstance(node, yaml.MappingNode):
+                seen: dict[Any, int] = {}
+                for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = self.construct_object(key_node, deep=True)
+                    line = key_node.start_mark.line + 1
+                    try:
+                        if key in seen:
+                            raise StarcoachError(f"{path}: line {line}: the key {key!r} is given twice in one "
+                                                 f"mapping (first on line {seen[key]})")
+                        seen[key] = line
+                    except TypeError:  # an unhashable key: the constructor reports it
+                        continue
+            return super().construct_mapping(node, deep=deep)
+
     try:
-        # libyaml's loader when present: ten times faster on the bank, the same data
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        if "nesting depth" in problem:  # libyaml's own limit, before Python's recursion limit
+            raise StarcoachError(f"{path}: nested too deeply to be a question file") from None
         raise StarcoachError(f"{path}: {where}not valid YAML: {problem}") from None
+    except RecursionError:
+        raise StarcoachError(f"{path}: nested too deeply to be a question file") from None
     return _Node(data, path, "")
 
 

@@ -5,6 +5,7 @@ A StarcoachError becomes one line on stderr and exit code 1: never a traceback f
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import signal
@@ -15,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from starcoach import __version__
 from starcoach.errors import StarcoachError
@@ -52,7 +54,8 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except StarcoachError as e:
-            err().print(f"[bold red]starcoach:[/] {e}", highlight=False, soft_wrap=True)
+            text = " ".join(str(e).splitlines())  # one line, whatever a file's content put in the message
+            err().print(f"[bold red]starcoach:[/] {escape(text)}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err().print("starcoach: interrupted")
@@ -71,7 +74,9 @@ def _version(value: bool) -> None:
 def _main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
 ) -> None:
-    pass
+    from starcoach.leftovers import clean_on_start
+
+    clean_on_start()  # what a killed run left: an import's staging folder, a model join's temporary file
 
 
 @app.command()
@@ -81,7 +86,7 @@ def practice(
     random_question: Annotated[bool, typer.Option("--random", help="A random question (the default when --question is not given).")] = False,
     level: Annotated[str | None, typer.Option("--level", "-l", help="Level: em, director, junior, mid, senior.")] = None,
     follow_ups: Annotated[int, typer.Option("--follow-ups", "-f", min=0, help="How many follow-up questions after the main answer.")] = 1,
-    max_minutes: Annotated[float | None, typer.Option("--max-minutes", min=0.1, help="Stop recording after this long. Default: twice the target.")] = None,
+    max_minutes: Annotated[float | None, typer.Option("--max-minutes", min=0.1, max=30, help="Stop recording after this long (at most 30). Default: twice the target.")] = None,
     silence: Annotated[float, typer.Option("--silence", min=0, help="Stop after this many seconds of silence once you have started (0: never).")] = 8.0,
     device: Annotated[str | None, typer.Option("--device", "-d", help="Input device index or name (see `starcoach devices`).")] = None,
     no_speak: Annotated[bool, typer.Option("--no-speak", help="Print the questions instead of speaking them.")] = False,
@@ -201,13 +206,31 @@ def replay(
     play: Annotated[bool, typer.Option("--play", help="Play the recording and follow it word by word (space pauses, q stops).")] = False,
     rescore: Annotated[bool, typer.Option("--rescore", help="Score the stored words again with today's bank and show what changed.")] = False,
     save: Annotated[bool, typer.Option("--save", help="With --rescore: keep the new result in the session.")] = False,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="With --rescore of an answer never scored (an interrupted session): the Whisper model for its recording.")] = None,
 ) -> None:
-    """Replay a stored answer: its transcript with times, STAR sections and findings in place."""
+    """Replay a stored answer: its transcript with times, STAR sections and findings in place.
+
+    An answer whose session stopped before it was scored is scored from its recording by --rescore."""
     from starcoach import replay as replaying
 
     if save and not rescore:
         raise StarcoachError("--save keeps a new result: use it with --rescore")
     from_s = replaying.parse_clock(start) if start is not None else 0.0
+    if rescore:
+        from starcoach import recover
+        from starcoach.store import SessionStore
+
+        session = SessionStore().load(session_id)
+        if recover.recording_to_score(session, answer) is not None:
+            from starcoach.bank import load_bank
+
+            recovered = recover.score_recording(session, answer, load_bank(), model=model)
+            if save:
+                recover.save(recovered)
+            out().print(recover.view(recovered, saved=save))
+            if not (play and save):
+                return
+            rescore = False  # scored just now: play what was saved
     stored = replaying.load_answer(session_id, answer)
     if rescore:
         from starcoach.bank import load_bank
@@ -293,6 +316,32 @@ def take_ctrl_c() -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def _model_loaded() -> bool:
+    transcriber = sys.modules.get("starcoach.devices.transcriber")
+    return bool(getattr(transcriber, "MODEL_LOADED", False))
+
+
+def _exit_now(code: int) -> None:
+    """Flush and leave without the interpreter's teardown (see devices/transcriber.MODEL_LOADED)."""
+    import logging
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    with contextlib.suppress(Exception):
+        logging.shutdown()
+    os._exit(code)
+
+
 def main() -> None:
     take_ctrl_c()
-    app(prog_name="starcoach")
+    try:
+        app(prog_name="starcoach")
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        if code != 0 and _model_loaded():
+            # Interrupted or failed with a model loaded: its threads may still be held by the
+            # exception's frames, and tearing them down at shutdown crashed the process.
+            _exit_now(code)
+        raise

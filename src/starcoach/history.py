@@ -124,9 +124,18 @@ def damaged_notes(items: list[Listed]) -> list[Text]:
             for item in items if isinstance(item, DamagedSession)]
 
 
+def unscored_notes(items: list[Listed]) -> list[Text]:
+    """An interrupted session whose main answer was recorded but never scored: how to score it."""
+    return [Text.assemble((item.id, "cyan"), ": stopped before it was scored; ",
+                          (f"starcoach replay {item.id} --rescore --save", "bold"), " scores it from its recording")
+            for item in items if isinstance(item, SessionSummary) and item.status == "interrupted"
+            and item.score is None and item.n_answers > 0 and 0 not in item.missing_audio
+            and item.duration_s is None]
+
+
 def sessions_view(items: list[Listed], *, root: Path | None = None, width: int = 200) -> Group:
-    """The table, then why each damaged session cannot be read."""
-    return Group(sessions_table(items, root=root, width=width), *damaged_notes(items))
+    """The table, then why each damaged session cannot be read, and how to score an unscored one."""
+    return Group(sessions_table(items, root=root, width=width), *damaged_notes(items), *unscored_notes(items))
 
 
 def no_sessions_note(question: str | None, root: Path) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from starcoach.records import Word
+from starcoach.stream import join_through_ctrl_c
 
 log = logging.getLogger("starcoach")
 
@@ -161,7 +162,7 @@ class LiveTranscriber:
             except queue.Empty:
                 break
         self._jobs.put(None)
-        self._worker.join()
+        join_through_ctrl_c(self._worker)
 
     def finish(self) -> list[Word]:
         """Transcribe what is left and wait for the worker; raises what the worker raised."""

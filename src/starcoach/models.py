@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from starcoach.errors import StarcoachError
+from starcoach.leftovers import hold_fd
 
 __all__ = ["BUNDLED", "DEFAULT_MODEL", "BASE_SHA256", "cache_dir", "resolve_model"]
 
@@ -135,6 +136,11 @@ def _base_source() -> BaseSource:
     )
 
 
+def base_model_folder() -> Path:
+    """Where the joined base model lives (leftovers.py cleans a killed join's temporary files there)."""
+    return cache_dir().joinpath(*_BASE_FOLDER)
+
+
 def ensure_base_model() -> Path:
     """The folder holding Whisper base, joining and verifying it on first use.
 
@@ -144,7 +150,7 @@ def ensure_base_model() -> Path:
     or replaced file is still caught (by a stat, not a read), and it records the expected hash,
     so a new starcoach release with a different model re-joins.
     """
-    folder = cache_dir().joinpath(*_BASE_FOLDER)
+    folder = base_model_folder()
     if _is_ready(folder):
         return folder
     source = _base_source()
@@ -190,6 +196,7 @@ def _join_verified(parts: Iterable[Path], target: Path) -> int:
     digest = hashlib.sha256()
     size = 0
     fd, tmp_name = tempfile.mkstemp(prefix=".model.bin.", suffix=".tmp", dir=target.parent)
+    hold_fd(fd)  # while we write it: a start meanwhile must not take it for a killed join's leftover
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:

@@ -50,6 +50,7 @@ class TakeResult:
     whole_file_words: bool = False  # the words are those of a whole-file pass (a file, or an exact live pass)
     audio: object = None  # the take's samples when already decoded (a file given with --input) or recorded
     track: object = None  # its pitch track when made while recording (voice.IncrementalTrack)
+    error: str | None = None  # stopped_by "write_error": why the recording could not be written
 
 
 def choose_question(bank: Bank, opts: PracticeOptions, rng: random.Random) -> Question:
@@ -106,7 +107,10 @@ class Practice:
         from starcoach.audio import SAMPLE_RATE, load_audio
 
         audio = load_audio(source)
-        soundfile.write(dest, audio, SAMPLE_RATE, subtype="PCM_16")
+        try:
+            soundfile.write(dest, audio, SAMPLE_RATE, subtype="PCM_16")
+        except (OSError, RuntimeError) as e:  # soundfile.LibsndfileError is a RuntimeError
+            raise StarcoachError(f"cannot write the take to {dest}: {' '.join(str(e).split())}") from None
         started = time.monotonic()
         words = self.transcriber.transcribe(audio)
         latency = time.monotonic() - started
@@ -169,7 +173,7 @@ class Practice:
         audio, track = voice[0].finish() if voice else (None, None)
         return TakeResult(Transcript(tuple(words), recording.duration_s, source=str(dest), model=self.transcriber.name),
                           recording.stopped_by, latency, whole_file_words=getattr(live, "exact", False),
-                          audio=audio, track=track)
+                          audio=audio, track=track, error=getattr(recording, "error", None))
 
     def _take(self, session: Session, index: int, section_targets, total) -> TakeResult:
         dest = session.audio_path(index)
@@ -179,6 +183,9 @@ class Practice:
             result = self._take_from_microphone(dest, section_targets, total)
         if result.stopped_by == "interrupt":
             self.view.note("stopped (Ctrl-C): the take is kept and scored")
+        elif result.stopped_by == "write_error":
+            self.view.note(f"stopped: the recording could not be written ({result.error}); the take ends at "
+                           f"{result.transcript.duration_s:.1f} s, is kept at {dest} and is scored as it is")
         if not result.transcript.words:
             raise StarcoachError(f"no speech detected in the answer (the recording is kept at {dest}); "
                                  "check the microphone with `starcoach devices`")
@@ -207,17 +214,32 @@ class Practice:
         q = choose_question(self.bank, self.opts, self.rng)
         level = q.level(self.opts.level)
         session = self.store.create(question_id=q.id, question_text=q.question, level=level, source="practice")
-        self.view.note(f"{q.title} \u00b7 level {level} \u00b7 session {session.id}")
+        session.hold()  # until the last final pass is in: another command must not write it meanwhile
         try:
-            status = self._answers(session, q, level)
-        except BaseException:
-            self.final.cancel()
-            session.finish("interrupted")
-            raise
-        session.finish(status)
-        self.final.apply(session)
+            self.view.note(f"{q.title} \u00b7 level {level} \u00b7 session {session.id}")
+            try:
+                status = self._answers(session, q, level)
+            except BaseException as e:
+                self.final.cancel()
+                session.finish("interrupted")
+                if isinstance(e, KeyboardInterrupt):
+                    self._note_unscored(session)
+                raise
+            session.finish(status)
+            self.final.apply(session)
+        finally:
+            session.release()
         self.view.note(f"saved: {session.path}")
         return session
+
+    def _note_unscored(self, session: Session) -> None:
+        """After a second Ctrl-C: say where each take that was not scored is, and how to score it."""
+        for i, entry in enumerate(session.answers):
+            path = session.audio_file(i)
+            if entry.get("result") is None and path is not None and path.is_file():
+                answer = f" --answer {i}" if i else ""
+                self.view.note(f"the take is kept at {path}, not scored: "
+                               f"starcoach replay {session.id}{answer} --rescore --save scores it")
 
     def _answers(self, session: Session, q: Question, level: str) -> str:
         """Ask, record and score the main answer and its follow-ups; "complete" or "interrupted"."""
@@ -234,7 +256,7 @@ class Practice:
         session.set_result(0, answer_dict(scored, question_text=q.question))
         self.view.show(terminal_report(scored, title=q.title))
         self._queue_final(session, 0, take, rescore_main)
-        if take.stopped_by == "interrupt":
+        if take.stopped_by in ("interrupt", "write_error"):
             return "interrupted"
         for i, fu in enumerate(choose_follow_ups(q, level, self.opts.follow_ups, self.rng), start=1):
             self.speaker.say(fu.text)
@@ -251,7 +273,7 @@ class Practice:
             session.set_result(i, follow_up_dict(scored_fu, text=fu.text))
             self.view.show(follow_up_report(scored_fu, text=fu.text))
             self._queue_final(session, i, take, rescore)
-            if take.stopped_by == "interrupt":
+            if take.stopped_by in ("interrupt", "write_error"):
                 return "interrupted"
         return "complete"
 

@@ -155,7 +155,9 @@ class FinalPassWorker:
         self._cancelled.set()
         self.close()
         if self._thread is not None:
-            self._thread.join(timeout)
+            from starcoach.stream import join_through_ctrl_c
+
+            join_through_ctrl_c(self._thread, timeout)
 
 
 class FinalPasses:

@@ -142,7 +142,13 @@ def load_answer(session_id: str, index: int = 0, store: SessionStore | None = No
     entry = session.answers[index]
     result = entry.get("result")
     if not isinstance(result, dict):
-        raise StarcoachError(f"answer {index} of session {session.id} was never scored (the session stopped first)")
+        hint = ""
+        audio = session.audio_file(index)
+        if audio is not None and audio.is_file():
+            more = f" --answer {index}" if index else ""
+            hint = f"; `starcoach replay {session.id}{more} --rescore --save` scores it from its recording"
+        raise StarcoachError(f"answer {index} of session {session.id} was never scored (the session stopped first)"
+                             + hint)
     words = _words(session.id, index, result.get("words"))
     try:
         findings = tuple(finding_from_dict(f) for f in result.get("findings") or [])
@@ -541,4 +547,17 @@ def rescore_view(r: Rescored, *, saved: bool = False) -> Group:
 
 
 def save_rescore(r: Rescored) -> None:
-    r.answer.session.set_result(r.answer.index, r.result)
+    """Keep the new result, under the session's lock and on the session as it is on disk now (a
+    practice's final pass may have written it since it was read)."""
+    from starcoach import leftovers
+
+    session = r.answer.session
+    store = SessionStore(session.path.parent)
+    try:
+        with store.locked(session.id):
+            fresh = store.load(session.id)
+            fresh.set_result(r.answer.index, r.result)
+    except leftovers.Busy:
+        raise StarcoachError(f"session {session.id} is in use by another starcoach (a practice still finishing?): "
+                             "not saved; try again when it ends") from None
+    session.data = fresh.data

@@ -118,6 +118,14 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise
 
 
+def _own_file(path: Path, folder: Path) -> bool:
+    """A plain file of the session's folder: a link (to anything, anywhere) is never read into a page."""
+    try:
+        return not path.is_symlink() and path.resolve().parent == folder.resolve()
+    except OSError:
+        return False
+
+
 def write_report(session, *, fmt: str = "html", output: Path | None = None, embed_audio: bool = True) -> Path:
     """Write the report of `session` (a store.Session) and return its path.
 
@@ -137,7 +145,7 @@ def write_report(session, *, fmt: str = "html", output: Path | None = None, embe
         audio: dict[int, str | None] = {}
         for i in range(len(session.answers)):
             src = session.audio_file(i)
-            if src is None or not src.is_file():
+            if src is None or not src.is_file() or not _own_file(src, session.path):
                 audio[i] = None
             elif fmt == "html" and embed_audio:
                 audio[i] = audio_data_uri(src)

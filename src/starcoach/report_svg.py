@@ -33,7 +33,9 @@ PACE_BAND = (110.0, 185.0)
 
 
 def _ticks(span: float) -> list[float]:
-    step = next((s for s in (5, 10, 15, 30, 60, 120, 300, 600) if span / s <= 8), 1200)
+    # Past 80 minutes, whole multiples of 20 minutes or more: never more than 9 ticks, however long.
+    step = next((s for s in (5, 10, 15, 30, 60, 120, 300, 600) if span / s <= 8),
+                1200 * max(1, math.ceil(span / 8 / 1200)))
     return [i * step for i in range(int(span // step) + 1)]
 
 

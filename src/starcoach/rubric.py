@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from starcoach import safe_regex
 from starcoach.bank import SEVERITIES, Check, Targets
 from starcoach.delivery import Delivery
 from starcoach.meaning import Exemplars, Unit, best_matches
@@ -125,8 +126,8 @@ class MatchText:
 
 
 @lru_cache(maxsize=2048)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+def _compiled(pattern: str) -> safe_regex.BoundedPattern:
+    return safe_regex.compile(pattern, re.IGNORECASE)  # refuses dangerous shapes; bounds the matching time
 
 
 # --------------------------------------------------------------------------- the kinds

@@ -79,8 +79,8 @@ def check_long_enough(words: tuple[Word, ...], source: str = "") -> None:
     said = sum(1 for w in words if normalise(w.text))
     if said < MIN_ANSWER_WORDS:
         what = f"{source}: " if source else ""
-        raise StarcoachError(f"{what}too short to judge ({said} word{'' if said == 1 else 's'}; "
-                             f"an answer needs at least {MIN_ANSWER_WORDS})")
+        raise StarcoachError(f"{what}too short to judge: {'no words' if not said else f'only {said} word' + ('s' if said > 1 else '')}"
+                             f" to score (an answer has at least {MIN_ANSWER_WORDS})")
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,89 @@ def _check(data: Any, folder_id: str) -> None:
             # The name is joined to the session folder later: it must not lead anywhere else.
             raise _Damaged(f"{where}.audio {_shown(audio)} is not a plain file name")
         _want(entry, "result", (dict, type(None)), where)
+        _check_values(entry, where)
+
+
+# Bounds for the numbers of a stored answer (a hand-edited or imported file may hold anything, and
+# the reports draw and loop over them). No take is longer than a day; no other figure is near 1e9.
+MAX_SECONDS = 24 * 3600.0
+MAX_NUMBER = 1e9
+MAX_DEPTH = 32  # a result is a few levels deep
+_TIME_KEYS = frozenset({"start", "end", "duration", "seconds"})
+# The types the readers (replay, reports, progress) rely on, by field name, wherever the field is.
+_STRINGS = frozenset({"advice", "after", "before", "category", "id", "kind", "message", "model", "name",
+                      "question_text", "schema", "severity", "share_verdict", "source", "text", "verdict",
+                      "live_text", "live_headline"})
+_STRINGS_OR_NULL = frozenset({"section", "audio", "follow_up", "follow_up_text"})
+_LISTS_OF_OBJECTS = frozenset({"evidence", "fillers", "findings", "hedges", "long_pauses", "repeats", "sections",
+                               "words"})
+_OBJECTS = frozenset({"delivery", "score_breakdown", "section_wpm", "total", "live", "final_pass"})
+_FREE_KEYS = frozenset({"score_breakdown", "section_wpm"})  # keyed by category or section name: any key
+_UNTYPED = frozenset({"voice"})  # its own record (voice.py reads it back): only its numbers are checked here
+_BOOLS = frozenset({"estimated", "whole_file_words"})
+
+
+def _is_time(key: str) -> bool:
+    return key in _TIME_KEYS or key.endswith("_s")
+
+
+def _check_values(entry: dict[str, Any], where: str) -> None:
+    """Every value of an answer has the type its readers expect, and every number is finite and in
+    range: times within a day (either sign, for gaps), anything else within MAX_NUMBER. Walked
+    without recursion, to a bounded depth."""
+    stack: list[tuple[Any, str, str, int, bool | str]] = [(entry, where, "", 0, False)]
+    while stack:
+        value, path, key, depth, free = stack.pop()
+        if not free:
+            _check_type(value, path, key)
+        if isinstance(value, bool) or value is None or isinstance(value, str):
+            continue
+        if isinstance(value, (int, float)):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise _Damaged(f"{path} is {value}, not a finite number")
+            limit = MAX_SECONDS if _is_time(key) else MAX_NUMBER
+            if not -limit <= value <= limit:
+                raise _Damaged(f"{path} is {_shown(value)}: out of range (at most {limit:g} either way)")
+            continue
+        if depth >= MAX_DEPTH:
+            raise _Damaged(f"{path} is nested too deeply")
+        if isinstance(value, dict):
+            if free == "all" or key in _UNTYPED:
+                named: bool | str = "all"
+            else:
+                named = key in _FREE_KEYS and not free
+            stack.extend((v, f"{path}{_key(k)}", str(k), depth + 1, named) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]", key, depth + 1, free) for i, v in enumerate(value))
+
+
+def _key(key: Any) -> str:
+    """A key in a field's path: .name, or [repr] for one that is not a plain name (never a newline)."""
+    text = str(key)
+    return f".{text}" if re.fullmatch(r"[A-Za-z0-9_-]{1,40}", text) else f"[{_shown(text)}]"
+
+
+def _check_type(value: Any, path: str, key: str) -> None:
+    if path.endswith("]"):  # an item of a list: the readers skip items that are not objects
+        return
+    if key in _STRINGS:
+        ok = isinstance(value, str)
+    elif key in _STRINGS_OR_NULL:
+        ok = value is None or isinstance(value, str)
+    elif key in _LISTS_OF_OBJECTS:
+        ok = isinstance(value, list)
+    elif key in _OBJECTS:
+        ok = isinstance(value, dict)
+    elif key in _BOOLS:
+        ok = isinstance(value, bool)
+    elif _is_time(key) or key.endswith(("_count", "_per_min")) or key in ("wpm", "share", "share_min", "share_max",
+                                                                          "score", "word_count", "earned", "possible",
+                                                                          "changed_words"):
+        ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+    else:
+        return
+    if not ok:
+        raise _Damaged(f"{path} should not be {type(value).__name__}")
 
 
 def _read(path: Path) -> Session:
@@ -212,6 +296,22 @@ class Session:
     path: Path
     data: dict[str, Any]
     live: bool = False  # made by this process, so "recording" really means recording now
+    _lock: int | None = field(default=None, repr=False)
+
+    def hold(self) -> None:
+        """Lock the session's folder while this process records and finishes it: `replay --rescore
+        --save`, `sessions delete` and the leftover cleaning leave it alone meanwhile."""
+        from starcoach import leftovers
+
+        if self._lock is None:
+            with contextlib.suppress(OSError, leftovers.Busy):
+                self._lock = leftovers.hold(self.path)
+
+    def release(self) -> None:
+        from starcoach import leftovers
+
+        leftovers.release(self._lock)
+        self._lock = None
 
     @property
     def id(self) -> str:
@@ -367,9 +467,28 @@ class SessionStore:
         return out
 
     def delete(self, session_id: str) -> None:
-        """Remove a session's folder (a damaged one too)."""
+        """Remove a session's folder (a damaged one too): renamed out of the list in one step, then
+        removed, so a failure or a kill half-way leaves a hidden `.deleting-*` folder (cleaned on
+        the next start), never half a session. Refused while another process holds the session."""
+        from starcoach import leftovers
+
         path = self._folder(session_id)
         try:
-            shutil.rmtree(path)
+            with self.locked(session_id):
+                gone = Path(tempfile.mkdtemp(prefix=f".deleting-{session_id[:40]}-", dir=self.root))
+                os.replace(path, gone / path.name)
+            shutil.rmtree(gone, ignore_errors=True)  # gone from the list already; what stays goes next start
+        except leftovers.Busy:
+            raise StarcoachError(f"session {session_id} is in use by another starcoach (a practice still "
+                                 "finishing?): try again when it ends") from None
         except OSError as e:
             raise StarcoachError(f"cannot delete session {session_id}: {e.strerror or e}") from None
+
+    @contextlib.contextmanager
+    def locked(self, session_id: str):  # type: ignore[no-untyped-def]
+        """Hold the session's lock for a read-change-write from another command; leftovers.Busy if a
+        practice (or another command) holds it."""
+        from starcoach import leftovers
+
+        with leftovers.held(self._folder(session_id)):
+            yield

@@ -92,6 +92,21 @@ class _Window:
         return (a1 == len(speech)) == self.at_end and np.array_equal(speech[a0:a1], self.audio)
 
 
+def join_through_ctrl_c(thread: threading.Thread, timeout: float | None = None) -> None:
+    """Join a thread that runs the model, even if Ctrl-C is pressed again meanwhile: the program is
+    on its way out already, and leaving CTranslate2 running on a thread as it exits crashes it.
+    The wait is one window's decoding at most (the thread checks for the stop between windows)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while thread.is_alive():
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return
+        try:
+            thread.join(left)
+        except KeyboardInterrupt:
+            log.info("Ctrl-C again: still waiting for the model's thread to stop")
+
+
 class StreamTranscriber:
     """Feed it blocks while recording; `finish()` returns every word with times in the recording.
 
@@ -162,7 +177,7 @@ class StreamTranscriber:
         with self._wake:
             self._closed = True
             self._wake.notify()
-        self._worker.join()
+        join_through_ctrl_c(self._worker)
 
     # ------------------------------------------------------------ the worker
 

@@ -85,7 +85,8 @@ class Recording:
     path: Path
     duration_s: float
     sample_rate: int
-    stopped_by: str  # "enter" | "interrupt" | "silence" | "max_length" | "callback"
+    stopped_by: str  # "enter" | "interrupt" | "silence" | "max_length" | "callback" | "write_error"
+    error: str | None = None  # with "write_error": why the file could not be written (disk full, size limit)
 
 
 class Microphone(Protocol):
@@ -246,12 +247,15 @@ def write_take(
         if block.ndim == 1:
             block = block[:, np.newaxis]
         pcm = as_pcm16(block)
-        sf_file.write(pcm)
-        frames += len(block)
-        if frames - flushed_frames >= flush_every:
-            _update_header(sf_file)
-            sf_file.flush()
-            flushed_frames = frames
+        try:
+            sf_file.write(pcm)
+            frames += len(block)
+            if frames - flushed_frames >= flush_every:
+                _update_header(sf_file)
+                sf_file.flush()
+                flushed_frames = frames
+        except (OSError, RuntimeError) as e:  # soundfile.LibsndfileError is a RuntimeError
+            raise _WriteFailed(_write_reason(e, path)) from None
         level = block_level(block)
         elapsed = frames / sample_rate
         silence = tracker.update(elapsed, level)
@@ -262,9 +266,13 @@ def write_take(
         if on_block is not None:
             on_block(status)
 
-    with soundfile.SoundFile(
-        path, "w", samplerate=sample_rate, channels=channels, format="WAV", subtype="PCM_16"
-    ) as sf_file:
+    error: str | None = None
+    try:
+        sf_file = soundfile.SoundFile(path, "w", samplerate=sample_rate, channels=channels, format="WAV",
+                                      subtype="PCM_16")
+    except (OSError, RuntimeError) as e:
+        raise StarcoachError(f"cannot write the take to {path}: {_write_reason(e)}") from None
+    try:
         _update_header(sf_file)  # a valid empty WAV from the start
         try:
             while stopped_by is None:
@@ -285,11 +293,48 @@ def write_take(
                     stopped_by = getattr(should_stop, "reason", None) or "callback"
         except KeyboardInterrupt:
             stopped_by = "interrupt"
-        if stopped_by != "max_length":
-            for block in _pending(blocks):  # what was already recorded when the stop came
-                write(sf_file, block)
-    log.info("recorded %.1f s to %s (stopped by %s)", frames / sample_rate, path, stopped_by)
-    return Recording(path, frames / sample_rate, sample_rate, stopped_by)
+        except _WriteFailed as e:  # disk full, file-size limit: the take ends; what is written stays
+            stopped_by, error = "write_error", str(e)
+        if stopped_by not in ("max_length", "write_error"):
+            try:
+                for block in _pending(blocks):  # what was already recorded when the stop came
+                    write(sf_file, block)
+            except _WriteFailed as e:
+                stopped_by, error = "write_error", str(e)
+    finally:
+        try:
+            sf_file.close()
+        except (OSError, RuntimeError) as e:  # the header of a full disk's file: it reads without it
+            if error is None and stopped_by is not None:
+                stopped_by, error = "write_error", _write_reason(e, path)
+    log.info("recorded %.1f s to %s (stopped by %s%s)", frames / sample_rate, path, stopped_by,
+             f": {error}" if error else "")
+    return Recording(path, frames / sample_rate, sample_rate, stopped_by, error)
+
+
+class _WriteFailed(Exception):
+    """A block could not be written to the take's file."""
+
+
+def _write_reason(error: BaseException, path: Path | None = None) -> str:
+    """Why writing failed, in words: libsndfile only says "System error." for a full disk or a
+    file-size limit, so those two are looked for."""
+    errno = getattr(error, "errno", None)
+    if isinstance(errno, int) and errno:
+        return os.strerror(errno)
+    if path is not None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            vfs = os.statvfs(path.parent)
+            if vfs.f_bavail * vfs.f_frsize < 1 << 20:
+                return "the disk is full"
+        with contextlib.suppress(OSError, ValueError, ImportError):
+            import resource
+
+            limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+            if limit != resource.RLIM_INFINITY and path.stat().st_size >= limit - (1 << 16):
+                return f"the file-size limit ({limit} bytes) was reached"
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text.removeprefix("Error opening ").strip()
 
 
 # --------------------------------------------------------------------------- the device

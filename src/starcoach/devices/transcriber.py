@@ -80,6 +80,12 @@ class Transcriber(Protocol):
         ...
 
 
+# Set once a CTranslate2 model is (being) loaded in this process. Then an interrupted or failed
+# command ends with os._exit (cli.main): the model's C++ thread pool torn down by the interpreter's
+# shutdown crashed the process (SIGSEGV, or SIGABRT "terminate called without an active exception").
+MODEL_LOADED = False
+
+
 class WhisperTranscriber:
     """A Transcriber running Whisper through faster-whisper on the CPU.
 
@@ -100,6 +106,8 @@ class WhisperTranscriber:
             raise StarcoachError(
                 f"cpu threads must be 0 (the library's default) or more, not {cpu_threads}"
             )
+        if model is not None and not model.strip():  # `-m ""` would silently have meant base
+            raise StarcoachError("--model is empty: give base, tiny.en, a model folder or a model name")
         self.name = model or DEFAULT_MODEL
         self.cpu_threads = DEFAULT_CPU_THREADS if cpu_threads is None else cpu_threads
         self.compute_type = compute_type
@@ -119,6 +127,8 @@ class WhisperTranscriber:
             location = resolve_model(self.name)
             from faster_whisper import WhisperModel
 
+            global MODEL_LOADED
+            MODEL_LOADED = True  # from here on, the program must not exit through the interpreter's teardown
             try:
                 self._model = WhisperModel(
                     location,
