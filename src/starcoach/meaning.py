@@ -34,7 +34,7 @@ from starcoach.records import Word, join_words
 # sentences. Settings chosen on bench/data/rubric_dev.jsonl (bench/rubric_eval.py --calibrate) and
 # the guides' model answers, which must commit none of the mistakes: the lowest false alarms on both
 # for the recall they cost (bench/RUBRIC.md). A check may set its own `threshold` in YAML.
-THRESHOLD = 0.3  # probe score a clause needs
+THRESHOLD = 0.2  # probe score a clause needs
 FLOOR = 0.45  # and its closest example must be at least this similar: a probe is only trusted near its examples
 PROBE_L2 = 1.0
 OWN_COUNTER_WEIGHT = 3.0
