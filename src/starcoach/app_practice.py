@@ -45,6 +45,9 @@ def run_practice(*, question_id: str | None, random_question: bool, level: str |
     # Two workers: a take's final pass (refine.py) runs beside the next take's live transcription.
     transcriber = WhisperTranscriber(model, num_workers=2)
     transcriber.load()  # load the model before the question is asked, not while the candidate waits
+    from starcoach.scoring import warm_reader
+
+    warm_reader(bank)  # and the embedding model with the bank's probes, for the same reason
     from starcoach.devices.pitch import default_tracker
 
     tracker = default_tracker()  # the pitch model (135 KB) loads in a moment; the voice is measured after each stop

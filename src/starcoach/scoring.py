@@ -70,6 +70,16 @@ def _read(words: tuple[Word, ...], checks, meaning: Reader | None) -> _Reading:
     return _Reading(tuple(units), meaning.embed([u.text for u in units]), len(spans), meaning, lookup)
 
 
+def warm_reader(bank) -> None:
+    """Load the embedding model and every question's probes now (practice calls this before the
+    first question, so the report at the first stop does not wait for them)."""
+    meaning = reader()
+    meaning.embed(["warm up"])
+    for q in bank.questions.values():
+        meaning.prepare(bank_checks(q, bank.rubric))
+        meaning.prepare(bank_checks(q, None))
+
+
 def bank_checks(question: Question, rubric: Rubric | None) -> list:
     """Every check a question's answers meet: the probes of one are fitted against all the others."""
     return [*(rubric.checks if rubric else ()), *question.all_checks(), *(c for f in question.follow_ups for c in f.avoid)]
