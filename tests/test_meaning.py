@@ -250,3 +250,23 @@ def test_probes_are_fitted_once_and_read_back(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(meaning, "fit_probes", lambda built: pytest.fail("fitted again"))
     again = Reader(OrthogonalEmbedder(), VectorCache(OrthogonalEmbedder(), path)).prepare(scoring.bank_checks(bank.question("tiny"), bank.rubric))
     assert np.allclose(again(check).probe, first(check).probe)
+
+
+def test_a_negation_drops_a_pattern_hit_but_not_a_figure(tmp_path: Path) -> None:
+    from starcoach.bank import Check
+    from starcoach.records import Section
+    from starcoach.rubric import AnswerContext, run_checks
+
+    def found(text: str, pattern: str, expect: str) -> bool:
+        words = tuple(estimate_word_times(text))
+        units = tuple(units_from_spans(words, clause_spans(words)))
+        whole = (Section("answer", words, words[0].start, words[-1].end),)
+        ctx = AnswerContext(words, whole, None, None, "em", None, units=units)
+        check = Check("c", "phrases", "m", "a", params={"patterns": (pattern,), "scope": None, "expect": expect,
+                                                          "min_count": 1, "max_count": 0, "min_words": 1})
+        (f,) = run_checks([check], ctx)
+        return f.passed == (expect == "present")
+
+    assert found("I let my team know I had reservations.", r"\blet my team know\b", "absent")
+    assert not found("I never let my team know I had reservations.", r"\blet my team know\b", "absent")
+    assert found("There were no incidents in the 3 weeks after launch.", r"[0-9]", "present")
