@@ -270,3 +270,19 @@ def test_a_negation_drops_a_pattern_hit_but_not_a_figure(tmp_path: Path) -> None
     assert found("I let my team know I had reservations.", r"\blet my team know\b", "absent")
     assert not found("I never let my team know I had reservations.", r"\blet my team know\b", "absent")
     assert found("There were no incidents in the 3 weeks after launch.", r"[0-9]", "present")
+
+
+def test_an_answer_scored_against_two_questions_is_embedded_once() -> None:
+    calls = []
+
+    class Counting(OrthogonalEmbedder):
+        def embed(self, texts):
+            calls.append(len(texts))
+            return super().embed(texts)
+
+    reader = Reader(Counting())
+    first = reader.embed(["I wrote the memo.", "We shipped."])
+    again = reader.embed(["I wrote the memo.", "We shipped."])
+    assert calls == [2] and np.array_equal(first, again)
+    reader.embed(["Something else."])
+    assert calls == [2, 1]

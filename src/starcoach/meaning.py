@@ -272,6 +272,7 @@ class Reader:
         self.cache = cache or VectorCache(embedder)
         self._exemplars: dict[tuple, Exemplars] = {}
         self._prepared: dict[tuple, dict] = {}
+        self._last: tuple[tuple[str, ...], np.ndarray] | None = None
 
     @property
     def name(self) -> str:
@@ -343,5 +344,9 @@ class Reader:
         return probes
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of the answer's own clauses (not kept on disk)."""
-        return self.embedder.embed([normalise(t) for t in texts])
+        """Vectors of the answer's own clauses (not kept on disk). The last answer's are kept in
+        memory: scoring one answer against each candidate question embeds its clauses once."""
+        key = tuple(normalise(t) for t in texts)
+        if self._last is None or self._last[0] != key:
+            self._last = (key, self.embedder.embed(list(key)))
+        return self._last[1]
