@@ -4,7 +4,7 @@ progress --json's points."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -66,7 +66,7 @@ def test_setup_logging_0_leaves_a_callers_configuration_alone() -> None:
 def _point(session_id: str, day: int, score: float | None) -> history.Point:
     values = {name: None for name in history.METRICS} | {"score": score, "total": 250.0}
     targets = {name: None for name in history.METRICS} | {"total": (240.0, 300.0)}
-    return history.Point(session_id, datetime(2026, 3, day, 9, 0, tzinfo=timezone.utc), "q", values, targets)
+    return history.Point(session_id, datetime(2026, 3, day, 9, 0, tzinfo=UTC), "q", values, targets)
 
 
 def test_progress_dict_has_every_metric_or_the_chosen_one() -> None:

@@ -41,7 +41,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 SESSION_ID = Annotated[str, typer.Argument(metavar="ID", help="Session id (see `starcoach sessions`).")]
 
 
-class ReportFormat(str, enum.Enum):
+class ReportFormat(enum.StrEnum):
     html = "html"
     markdown = "markdown"
 
