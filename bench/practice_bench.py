@@ -58,7 +58,7 @@ AUDIO = Path("/work/shared/audio")
 DEFAULT_AUDIO = [AUDIO / "hp0_henry_f_phillips.ogg", AUDIO / "gb0.wav"]
 QUESTION, LEVEL = "disagree-and-commit", "em"
 
-# The child: the real CLI, plus a logging configuration (the CLI has no --verbose).
+# The child: the real CLI, plus a logging configuration with epoch times (which -v does not print).
 CHILD = """\
 import logging, sys
 logging.basicConfig(level=logging.WARNING, stream=sys.stderr,

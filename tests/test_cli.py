@@ -157,3 +157,155 @@ def test_ctrl_c_works_even_when_the_parent_ignored_sigint() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True,
                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     assert done.stdout.split() == ["True", "True"], done.stderr
+
+
+# --------------------------------------------------------------------------- --verbose and the option names
+
+
+@pytest.fixture
+def quiet_logging_after():
+    """A -v run leaves its handler on the "starcoach" logger until the next run: take it off after."""
+    yield
+    from starcoach.commands.common import setup_logging
+
+    setup_logging(0)
+
+
+def _leftover() -> Path:
+    """An import's staging folder a killed starcoach left (old, nobody holds it): the next start removes
+    it and logs so at INFO."""
+    import os
+
+    folder = Path(os.environ["STARCOACH_HOME"]) / "sessions" / ".import-killed"
+    folder.mkdir(parents=True)
+    os.utime(folder, (0, 0))
+    return folder
+
+
+def test_verbose_logs_to_stderr_only_when_asked(quiet_logging_after) -> None:
+    left = _leftover()
+    result = runner.invoke(app, ["sessions"])
+    assert result.exit_code == 0, result.output
+    assert not left.exists() and "leftover" not in result.output  # cleaned, quietly (as before -v existed)
+
+    left = _leftover()
+    result = runner.invoke(app, ["-v", "sessions"])
+    assert result.exit_code == 0, result.output
+    assert not left.exists()
+    assert "removed a leftover of a killed starcoach" in result.stderr and "leftover" not in result.stdout
+    assert "on Python" not in result.stderr  # DEBUG only with -vv
+
+    result = runner.invoke(app, ["-vv", "sessions"])
+    assert result.exit_code == 0, result.output
+    assert "on Python" in result.stderr and "sessions" in result.stderr
+
+    result = runner.invoke(app, ["--verbose", "sessions", "--json"])  # the long name; stdout stays JSON
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+
+    result = runner.invoke(app, ["sessions"])  # and quiet again afterwards, in the same process
+    assert result.exit_code == 0 and result.stderr == "", result.output
+
+
+def _saved_sessions(answer_file: Path, n: int) -> list[str]:
+    from starcoach.store import SessionStore
+
+    for _ in range(n):
+        result = runner.invoke(app, ["score", str(answer_file), "-q", "tiny", "--save"])
+        assert result.exit_code == 0, result.output
+    return [s.id for s in SessionStore().list()]
+
+
+def _one_line_error(args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output, result.output
+    assert result.output.strip().count("\n") == 0, result.output
+
+
+def test_report_format_and_its_old_flags(tiny_bank: Path, answer_file: Path, tmp_path: Path) -> None:
+    (session_id,) = _saved_sessions(answer_file, 1)
+    pages = {}
+    for name, args in {"format-md": ["--format", "markdown"], "old-md": ["--markdown"], "format-html": ["--format", "html"],
+                       "old-html": ["--html"], "default": []}.items():
+        target = tmp_path / name
+        result = runner.invoke(app, ["report", session_id, *args, "-o", str(target)])
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == str(target)
+        pages[name] = target.read_text(encoding="utf-8")
+    assert pages["format-md"] == pages["old-md"] and pages["format-md"].lstrip().startswith("#")
+    assert pages["format-html"].lstrip().lower().startswith("<!doctype html")
+    assert pages["default"] == pages["format-html"] == pages["old-html"]
+    result = runner.invoke(app, ["report", session_id, "--format", "markdown", "--markdown", "-o", str(tmp_path / "both")])
+    assert result.exit_code == 0, result.output  # the same choice twice is no conflict
+
+    _one_line_error(["report", session_id, "--format", "html", "--markdown"], "choose one of --format html and --markdown")
+    _one_line_error(["report", session_id, "--html", "--markdown"], "choose one of --html and --markdown")
+    result = runner.invoke(app, ["report", session_id, "--format", "pdf"])
+    assert result.exit_code == 2 and "pdf" in result.output  # typer's usage error names the choices
+    result = runner.invoke(app, ["report", "--help"])
+    assert "--format" in result.output and "--markdown" not in result.output and "--html" not in result.output
+
+
+def test_replay_keep_and_its_old_spelling_save(tiny_bank: Path, answer_file: Path) -> None:
+    (session_id,) = _saved_sessions(answer_file, 1)
+    for flag in ("--keep", "--save"):
+        result = runner.invoke(app, ["replay", session_id, "--rescore", flag])
+        assert result.exit_code == 0, result.output
+        assert "Rescored" in result.output and "Not saved" not in result.output
+        _one_line_error(["replay", session_id, flag], f"{flag} keeps a new result: use it with --rescore")
+    result = runner.invoke(app, ["replay", "--help"])
+    assert "--keep" in result.output and "--save" not in result.output
+
+
+def test_progress_json_gives_the_points(tiny_bank: Path, answer_file: Path) -> None:
+    from starcoach import history
+    from starcoach.store import SessionStore
+
+    result = runner.invoke(app, ["progress", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"metric": None, "points": []}
+
+    ids = _saved_sessions(answer_file, 2)
+    result = runner.invoke(app, ["progress", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["metric"] is None
+    assert [p["id"] for p in data["points"]] == ids[::-1]  # oldest first, as the chart draws them
+    stored = SessionStore().load(ids[0]).answers[0]["result"]
+    for point in data["points"]:
+        assert point["question"] == "tiny" and set(point) == {"id", "created", "question", "values", "targets"}
+        assert set(point["values"]) == set(point["targets"]) == set(history.METRICS)
+        assert point["values"]["score"] == stored["score"]
+        assert point["values"]["total"] == stored["total"]["speaking_s"]
+        assert point["targets"]["total"] == [stored["total"]["target_min_s"], stored["total"]["target_max_s"]]
+        assert point["targets"]["score"] is None
+
+    result = runner.invoke(app, ["progress", "--json", "--metric", "wpm", "-q", "tiny"])
+    assert result.exit_code == 0, result.output
+    one = json.loads(result.stdout)
+    assert one["metric"] == "wpm" and len(one["points"]) == 2
+    assert all(set(p["values"]) == set(p["targets"]) == {"wpm"} for p in one["points"])
+    assert [p["values"]["wpm"] for p in one["points"]] == [p["values"]["wpm"] for p in data["points"]]
+    _one_line_error(["progress", "--json", "--metric", "speed"], "unknown metric 'speed'")
+
+
+def test_practice_voice_wpm_and_its_old_spelling_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the option handling: run_practice (the devices, the model) is replaced by a recorder."""
+    from starcoach.commands import practice as practice_command
+
+    calls: list[dict] = []
+    monkeypatch.setattr(practice_command, "run_practice", lambda **kwargs: calls.append(kwargs))
+    for args, wpm in ((["--voice-wpm", "180"], 180), (["--rate", "170"], 170), (["--voice-wpm", "160", "--rate", "160"], 160), ([], None)):
+        result = runner.invoke(app, ["practice", "--no-speak", *args])
+        assert result.exit_code == 0, result.output
+        assert calls.pop()["voice_wpm"] == wpm
+    result = runner.invoke(app, ["practice", "-q", "tiny", "-l", "em", "-f", "0", "--silence", "0", "-d", "2", "-i", "a.wav"])
+    assert result.exit_code == 0, result.output
+    assert calls.pop() == {"question_id": "tiny", "random_question": False, "level": "em", "follow_ups": 0,
+                           "max_minutes": None, "silence_s": None, "device": "2", "speak": True, "voice_wpm": None,
+                           "voice": None, "inputs": [Path("a.wav")], "model": None, "final_pass": True}
+    _one_line_error(["practice", "--voice-wpm", "180", "--rate", "120"], "--voice-wpm and --rate are one option")
+    assert not calls
+    result = runner.invoke(app, ["practice", "--help"])
+    assert "--voice-wpm" in result.output and "--rate" not in result.output

@@ -1,4 +1,5 @@
-"""The `starcoach` command: thin typer commands that hand the work to modules.
+"""The `starcoach` command: typer declarations only (options, help texts); each command hands its options
+to `run` in starcoach/commands/, imported when the command runs so `starcoach --help` stays fast.
 
 A StarcoachError becomes one line on stderr and exit code 1: never a traceback for a user mistake.
 """
@@ -6,8 +7,8 @@ A StarcoachError becomes one line on stderr and exit code 1: never a traceback f
 from __future__ import annotations
 
 import contextlib
+import enum
 import functools
-import json
 import signal
 import sys
 from collections.abc import Callable
@@ -15,10 +16,10 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from starcoach import __version__
+from starcoach.commands.common import err, out, setup_logging
 from starcoach.errors import StarcoachError
 
 app = typer.Typer(
@@ -36,14 +37,13 @@ sessions_app = typer.Typer(context_settings={"help_option_names": ["-h", "--help
 app.add_typer(sessions_app, name="sessions")
 app.add_typer(sessions_app, name="history", hidden=True)  # the same commands under a second name
 
-def out() -> Console:
-    # Made per call, not at import: the terminal (or a test runner) decides the width when it runs.
-    return Console()
-
-
-def err() -> Console:
-    return Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+SESSION_ID = Annotated[str, typer.Argument(metavar="ID", help="Session id (see `starcoach sessions`).")]
+
+
+class ReportFormat(enum.StrEnum):
+    html = "html"
+    markdown = "markdown"
 
 
 def user_errors(fn: F) -> F:
@@ -72,8 +72,11 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, show_default=False, help="Log what starcoach does to stderr: -v the steps, -vv the details.")] = 0,
 ) -> None:
+    setup_logging(verbose, command=ctx.invoked_subcommand)
     from starcoach.leftovers import clean_on_start
 
     clean_on_start()  # what a killed run left: an import's staging folder, a model join's temporary file
@@ -90,18 +93,19 @@ def practice(
     silence: Annotated[float, typer.Option("--silence", min=0, help="Stop after this many seconds of silence once you have started (0: never).")] = 8.0,
     device: Annotated[str | None, typer.Option("--device", "-d", help="Input device index or name (see `starcoach devices`).")] = None,
     no_speak: Annotated[bool, typer.Option("--no-speak", help="Print the questions instead of speaking them.")] = False,
-    rate: Annotated[int | None, typer.Option("--rate", help="Speaking rate of the questions, words a minute.")] = None,
+    voice_wpm: Annotated[int | None, typer.Option("--voice-wpm", help="Speaking rate of the questions, words a minute.")] = None,
+    rate: Annotated[int | None, typer.Option("--rate", hidden=True, help="Old name of --voice-wpm.")] = None,
     voice: Annotated[str | None, typer.Option("--voice", help="TTS voice id or name.")] = None,
     input_file: Annotated[list[Path] | None, typer.Option("--input", "-i", help="Use a recording instead of the microphone; repeat for the follow-ups.")] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Whisper model: base (default), tiny.en, a folder or a name.")] = None,
     final_pass: Annotated[bool, typer.Option("--final-pass/--no-final-pass", help="When the live words may differ from a whole-file pass, transcribe the take again after its report for the saved session (the score is updated if it moves).")] = True,
 ) -> None:
     """Practise out loud: hear the question, answer, get the report, then the follow-ups. Saved as a session."""
-    from starcoach.app_practice import run_practice
+    from starcoach.commands import practice as command
 
-    run_practice(question_id=question, random_question=random_question, level=level, follow_ups=follow_ups,
-                 max_minutes=max_minutes, silence_s=silence or None, device=device, speak=not no_speak, rate=rate,
-                 voice=voice, inputs=input_file or [], model=model, final_pass=final_pass)
+    command.run(question=question, random_question=random_question, level=level, follow_ups=follow_ups,
+                max_minutes=max_minutes, silence=silence, device=device, no_speak=no_speak, voice_wpm=voice_wpm,
+                rate=rate, voice=voice, input_file=input_file, model=model, final_pass=final_pass)
 
 
 @app.command()
@@ -116,27 +120,18 @@ def score(
     save: Annotated[bool, typer.Option("--save", help="Also store it as a session (see `starcoach sessions`).")] = False,
 ) -> None:
     """Score one answer: timed STAR sections against the targets, the rubric's findings, delivery."""
-    from starcoach import app_score
+    from starcoach.commands import score as command
 
-    result = app_score.score_file(file, question_id=question, level=level, model=model, wpm=wpm,
-                                  progress=not as_json and err().is_terminal, console=err())
-    if save:
-        err().print(f"saved as a session: {app_score.save_as_session(result, file)}", style="dim", highlight=False)
-    if as_json:
-        sys.stdout.write(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n")
-    else:
-        if result.note:
-            err().print(result.note, style="dim")
-        out().print(result.render())
+    command.run(file=file, question=question, level=level, as_json=as_json, model=model, wpm=wpm, save=save)
 
 
 @app.command()
 @user_errors
 def devices() -> None:
     """List the audio input and output devices."""
-    from starcoach.app_practice import devices_table
+    from starcoach.commands import devices as command
 
-    out().print(devices_table())
+    command.run()
 
 
 @questions_app.callback()
@@ -145,10 +140,9 @@ def questions_list(ctx: typer.Context) -> None:
     """List the question bank."""
     if ctx.invoked_subcommand is not None:
         return
-    from starcoach.bank import load_bank
-    from starcoach.bank_view import bank_table
+    from starcoach.commands import questions as command
 
-    out().print(bank_table(load_bank()))
+    command.run_list()
 
 
 @questions_app.command("show")
@@ -158,10 +152,9 @@ def questions_show(
     answers: Annotated[bool, typer.Option("--answers", help="Also print the model answers in full.")] = False,
 ) -> None:
     """Print one question: what it probes, levels, targets, follow-ups, mistakes and signals."""
-    from starcoach.bank import load_bank
-    from starcoach.bank_view import question_view
+    from starcoach.commands import questions as command
 
-    out().print(question_view(load_bank().question(question_id), answers=answers))
+    command.run_show(question_id=question_id, answers=answers)
 
 
 @sessions_app.callback()
@@ -174,77 +167,39 @@ def sessions_list(
     """List the sessions, newest first: score, time, each STAR section's verdict, status. Alias: history."""
     if ctx.invoked_subcommand is not None:
         return
-    from starcoach import history
-    from starcoach.store import SessionStore
+    from starcoach.commands import sessions as command
 
-    store = SessionStore()
-    items = history.list_sessions(store, question=question)
-    if as_json:
-        sys.stdout.write(json.dumps([history.session_dict(s) for s in items], indent=2, ensure_ascii=False) + "\n")
-    elif not items:
-        out().print(history.no_sessions_note(question, store.root), highlight=False, soft_wrap=True)
-    else:
-        console = out()
-        console.print(history.sessions_view(items, root=store.root, width=console.width))
+    command.run_list(question=question, as_json=as_json)
 
 
 @sessions_app.command("delete")
 @user_errors
-def sessions_delete(session_id: Annotated[str, typer.Argument(metavar="ID", help="Session id (see `starcoach sessions`).")]) -> None:
+def sessions_delete(session_id: SESSION_ID) -> None:
     """Delete a session and its recordings (no question asked)."""
-    from starcoach.history import delete_session
+    from starcoach.commands import sessions as command
 
-    out().print(f"deleted session {session_id} ({delete_session(session_id)})", highlight=False, soft_wrap=True)
+    command.run_delete(session_id=session_id)
 
 
 @app.command()
 @user_errors
 def replay(
-    session_id: Annotated[str, typer.Argument(metavar="ID", help="Session id (see `starcoach sessions`).")],
+    session_id: SESSION_ID,
     answer: Annotated[int, typer.Option("--answer", "-a", min=0, help="0 the main answer, 1.. the follow-ups.")] = 0,
     start: Annotated[str | None, typer.Option("--from", help="Start there: 90, 1:30 or 1:30.5.")] = None,
     play: Annotated[bool, typer.Option("--play", help="Play the recording and follow it word by word (space pauses, q stops).")] = False,
     rescore: Annotated[bool, typer.Option("--rescore", help="Score the stored words again with today's bank and show what changed.")] = False,
-    save: Annotated[bool, typer.Option("--save", help="With --rescore: keep the new result in the session.")] = False,
+    keep: Annotated[bool, typer.Option("--keep", help="With --rescore: keep the new result in the session.")] = False,
+    save: Annotated[bool, typer.Option("--save", hidden=True, help="Old name of --keep.")] = False,
     model: Annotated[str | None, typer.Option("--model", "-m", help="With --rescore of an answer never scored (an interrupted session): the Whisper model for its recording.")] = None,
 ) -> None:
     """Replay a stored answer: its transcript with times, STAR sections and findings in place.
 
     An answer whose session stopped before it was scored is scored from its recording by --rescore."""
-    from starcoach import replay as replaying
+    from starcoach.commands import replay as command
 
-    if save and not rescore:
-        raise StarcoachError("--save keeps a new result: use it with --rescore")
-    from_s = replaying.parse_clock(start) if start is not None else 0.0
-    if rescore:
-        from starcoach import recover
-        from starcoach.store import SessionStore
-
-        session = SessionStore().load(session_id)
-        if recover.recording_to_score(session, answer) is not None:
-            from starcoach.bank import load_bank
-
-            recovered = recover.score_recording(session, answer, load_bank(), model=model)
-            if save:
-                recover.save(recovered)
-            out().print(recover.view(recovered, saved=save))
-            if not (play and save):
-                return
-            rescore = False  # scored just now: play what was saved
-    stored = replaying.load_answer(session_id, answer)
-    if rescore:
-        from starcoach.bank import load_bank
-
-        rescored = replaying.rescore(stored, load_bank())
-        if save:
-            replaying.save_rescore(rescored)
-        out().print(replaying.rescore_view(rescored, saved=save))
-    if play:
-        from starcoach.player import play_answer
-
-        play_answer(stored, from_s=from_s, console=out())
-    elif not rescore:
-        out().print(replaying.transcript_view(stored, from_s=from_s))
+    command.run(session_id=session_id, answer=answer, start=start, play=play, rescore=rescore, keep=keep, save=save,
+                model=model)
 
 
 @app.command()
@@ -253,45 +208,41 @@ def progress(
     question: Annotated[str | None, typer.Option("--question", "-q", help="Only this question's sessions.")] = None,
     metric: Annotated[str | None, typer.Option("--metric", help="One metric as a chart: total, situation, task, action, "
                                                "result, action_share, fillers, wpm, score, pitch_variation or hesitations.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the points (each session's figures and targets; only the metric's with --metric) as JSON.")] = False,
 ) -> None:
     """How time, sections, Action share, fillers, pace, score, pitch variation and hesitations moved across your sessions."""
-    from starcoach import history
+    from starcoach.commands import progress as command
 
-    console = out()
-    history.check_metric(metric)  # before reading any session
-    console.print(history.progress_view(history.progress_points(question=question), metric, width=console.width))
+    command.run(question=question, metric=metric, as_json=as_json)
 
 
 @app.command()
 @user_errors
 def report(
-    session_id: Annotated[str, typer.Argument(metavar="ID", help="Session id (see `starcoach sessions`).")],
-    html: Annotated[bool, typer.Option("--html", help="A page to replay the answers in a browser (the default).")] = False,
-    markdown: Annotated[bool, typer.Option("--markdown", help="The same content as Markdown.")] = False,
+    session_id: SESSION_ID,
+    fmt: Annotated[ReportFormat | None, typer.Option("--format", help="html: a page to replay the answers in a browser (the default); markdown: the same content as Markdown.", show_default=False)] = None,
+    html: Annotated[bool, typer.Option("--html", hidden=True, help="Old spelling of --format html.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", hidden=True, help="Old spelling of --format markdown.")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File or folder to write. Default: report.html (or report.md) in the session's folder.")] = None,
     embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Put the recordings inside the page (default), or link them beside it.")] = True,
 ) -> None:
     """Write a session's report: a self-contained page with the recordings, transcript, findings and charts."""
-    from starcoach.report_html import write_report
-    from starcoach.store import SessionStore
+    from starcoach.commands import report as command
 
-    if html and markdown:
-        raise StarcoachError("choose one of --html and --markdown")
-    path = write_report(SessionStore().load(session_id), fmt="markdown" if markdown else "html", output=output,
-                        embed_audio=embed)
-    out().print(str(path), highlight=False, soft_wrap=True)
+    command.run(session_id=session_id, fmt=fmt.value if fmt else None, html=html, markdown=markdown, output=output,
+                embed=embed)
 
 
 @app.command("export")
 @user_errors
 def export_cmd(
-    session_id: Annotated[str, typer.Argument(metavar="ID", help="Session id (see `starcoach sessions`).")],
+    session_id: SESSION_ID,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Zip file or folder to write. Default: starcoach-ID.zip in the current folder.")] = None,
 ) -> None:
     """Pack a session into one zip to share with a coach: session.json, the recordings and the report page."""
-    from starcoach.archive import export_session
+    from starcoach.commands import export as command
 
-    out().print(str(export_session(session_id, output)), highlight=False, soft_wrap=True)
+    command.run(session_id=session_id, output=output)
 
 
 @app.command("import")
@@ -300,9 +251,9 @@ def import_cmd(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="A zip made by `starcoach export`.")],
 ) -> None:
     """Add a session from a zip made by `starcoach export`; every member is checked before anything is written."""
-    from starcoach.archive import import_session
+    from starcoach.commands import import_ as command
 
-    out().print(f"imported as session {import_session(file)}", highlight=False, soft_wrap=True)
+    command.run(file=file)
 
 
 def take_ctrl_c() -> None:

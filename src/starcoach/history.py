@@ -463,3 +463,14 @@ def progress_view(points: list[Point], metric: str | None = None, *, width: int 
         found = "no scored session" if not points else "only 1 scored session"
         return Text(f"progress needs at least 2 scored sessions to compare; there is {found} so far")
     return metric_chart(points, metric, width=width) if metric else progress_table(points)
+
+
+def progress_dict(points: list[Point], metric: str | None = None) -> dict[str, Any]:
+    """`starcoach progress --json`: the points oldest first, each session's figures and their target
+    bands ([min, max], or null where there is none); only `metric`'s when one is chosen."""
+    names = [check_metric(metric)] if metric else list(METRICS)
+    return {"metric": metric, "points": [
+        {"id": p.id, "created": p.created.isoformat(), "question": p.question,
+         "values": {n: p.values.get(n) for n in names},
+         "targets": {n: list(band) if (band := p.targets.get(n)) else None for n in names}}
+        for p in points]}

@@ -1,7 +1,9 @@
-"""`starcoach score`: a file in, a scored answer out. Kept apart from the CLI so it can be tested and reused."""
+"""`starcoach score`: a file in, a scored answer out (the report, or the JSON contract), and `--save`."""
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,6 +11,7 @@ from typing import Any
 from rich.console import Console, Group
 
 from starcoach.bank import Bank, Question, load_bank
+from starcoach.commands.common import err, out
 from starcoach.errors import StarcoachError
 from starcoach.records import Transcript
 from starcoach.scoring import TEXT_SUFFIXES, ScoredAnswer, read_text_file, score_transcript, transcribe_file, transcript_from_text
@@ -29,8 +32,6 @@ class ScoreResult:
         from starcoach.report import terminal_report
 
         return terminal_report(self.answer, title=self.question.title)
-
-
 
 
 def candidate_questions(bank: Bank, question_id: str | None, level: str | None) -> list[Question]:
@@ -126,3 +127,17 @@ def score_file(path: Path, *, question_id: str | None = None, level: str | None 
         return ScoreResult(score_transcript(transcript, q, level, bank.rubric, voice=source), q)
     answer, q = best_match(transcript, candidates, level, bank, source)
     return ScoreResult(answer, q, f"no --question given: scored against {q.id!r}, the closest match")
+
+
+def run(*, file: Path, question: str | None, level: str | None, as_json: bool, model: str | None, wpm: float,
+        save: bool) -> None:
+    result = score_file(file, question_id=question, level=level, model=model, wpm=wpm,
+                        progress=not as_json and err().is_terminal, console=err())
+    if save:
+        err().print(f"saved as a session: {save_as_session(result, file)}", style="dim", highlight=False)
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        if result.note:
+            err().print(result.note, style="dim")
+        out().print(result.render())

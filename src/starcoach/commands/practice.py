@@ -1,4 +1,4 @@
-"""`starcoach practice` and `starcoach devices`: wire the real devices to the practice loop."""
+"""`starcoach practice`: wire the real devices to the practice loop, then offer the report page."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
+from starcoach.commands.common import one_of
 from starcoach.errors import StarcoachError
 
 
@@ -17,9 +17,20 @@ def _device(value: str | None) -> int | str | None:
     return int(value) if value.strip().isdigit() else value
 
 
+def run(*, question: str | None, random_question: bool, level: str | None, follow_ups: int,
+        max_minutes: float | None, silence: float, device: str | None, no_speak: bool, voice_wpm: int | None,
+        rate: int | None, voice: str | None, input_file: list[Path] | None, model: str | None,
+        final_pass: bool) -> None:
+    """The command as typer parsed it (`--rate` is the old, hidden spelling of `--voice-wpm`)."""
+    run_practice(question_id=question, random_question=random_question, level=level, follow_ups=follow_ups,
+                 max_minutes=max_minutes, silence_s=silence or None, device=device, speak=not no_speak,
+                 voice_wpm=one_of("--voice-wpm", voice_wpm, "--rate", rate), voice=voice, inputs=input_file or [],
+                 model=model, final_pass=final_pass)
+
+
 def run_practice(*, question_id: str | None, random_question: bool, level: str | None, follow_ups: int,
                  max_minutes: float | None, silence_s: float | None, device: str | None, speak: bool,
-                 rate: int | None, voice: str | None, inputs: list[Path], model: str | None,
+                 voice_wpm: int | None, voice: str | None, inputs: list[Path], model: str | None,
                  final_pass: bool = True) -> None:
     from starcoach.bank import load_bank
     from starcoach.devices.microphone import SoundDeviceMicrophone
@@ -52,7 +63,7 @@ def run_practice(*, question_id: str | None, random_question: bool, level: str |
 
     tracker = default_tracker()  # the pitch model (135 KB) loads in a moment; the voice is measured after each stop
     view = TerminalView(console) if console.is_terminal else QuietView(console)
-    speaker = make_speaker(enabled=speak, rate=rate, voice=voice, console_print=view.say)
+    speaker = make_speaker(enabled=speak, rate=voice_wpm, voice=voice, console_print=view.say)
     logging.getLogger("starcoach").debug("practice: %s", opts)
     session = Practice(bank, opts, speaker=speaker, microphone=microphone, transcriber=transcriber,
                        store=SessionStore(), view=view, tracker=tracker).run()
@@ -78,16 +89,3 @@ def offer_report(session, console: Console) -> None:
             return
     console.print(f"replay: starcoach replay {session.id} --play \u00b7 page: starcoach report {session.id} --html",
                   style="dim", highlight=False)
-
-
-def devices_table() -> Table:
-    from starcoach.devices.microphone import list_devices
-
-    table = Table(title="Audio devices", title_justify="left")
-    for col in ("index", "name", "inputs", "outputs", "rate", "default"):
-        table.add_column(col)
-    for d in list_devices():
-        default = ", ".join(x for x, on in (("input", d.get("is_default_input")), ("output", d.get("is_default_output"))) if on)
-        table.add_row(str(d["index"]), d["name"], str(d["max_input_channels"]), str(d["max_output_channels"]),
-                      f"{d['default_samplerate']:.0f}", default)
-    return table
