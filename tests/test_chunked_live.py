@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from starcoach.audio import resample
-from starcoach.chunked_live import ChunkPolicy, ChunkedLiveSession, find_cut
+from starcoach.chunked_live import ChunkedLiveSession, ChunkPolicy, find_cut
 from starcoach.records import Word
 
 RATE = 16000

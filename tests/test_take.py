@@ -79,7 +79,7 @@ def test_the_sink_feeds_the_live_session_and_the_voice_then_the_panel_and_enter(
     sink.audio(blocks[1], RATE)
     sink.status(status(0.2))
     assert policy.stop_requested.is_set()  # Enter asks the stop policy to stop
-    assert [(b is blk, r) for (b, r), blk in zip(live.fed, blocks)] == [(True, RATE), (True, RATE)]
+    assert [(b is blk, r) for (b, r), blk in zip(live.fed, blocks, strict=True)] == [(True, RATE), (True, RATE)]
     assert view.updates == [(0.1, 0.25), (0.2, 0.1)]
     audio, tracked = sink.voice()
     assert tracked == "track" and np.array_equal(audio, np.concatenate(blocks))

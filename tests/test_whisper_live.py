@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from starcoach.records import Word
-from starcoach.whisper_live import HOP, SETTLE_S, WINDOW_FRAMES, Heard, WhisperLiveSession, WindowResult
 from starcoach.vad_chunks import SPEECH_PAD, VAD_WINDOW, Chunk, SpeechMap, collapse, speech_chunks
+from starcoach.whisper_live import HOP, SETTLE_S, WINDOW_FRAMES, Heard, WhisperLiveSession, WindowResult
 
 RATE = 16000
 

@@ -132,8 +132,8 @@ class Practice:
         log.info("take stopped by %s; words ready %.2fs after the stop (%d %s)", recording.stopped_by, latency,
                  sink.live.chunks, sink.live.unit)
         audio, track = sink.voice()
-        result = TakeResult(Transcript(tuple(words), recording.duration_s, source=str(dest), model=self.transcriber.name),
-                            recording.stopped_by, latency, whole_file_words=sink.live.whole_file_words,
+        transcript = Transcript(tuple(words), recording.duration_s, source=str(dest), model=self.transcriber.name)
+        result = TakeResult(transcript, recording.stopped_by, latency, whole_file_words=sink.live.whole_file_words,
                             audio=audio, track=track, error=recording.error)
         if result.stopped_by == "interrupt":
             self.view.note("stopped (Ctrl-C): the take is kept and scored")
@@ -180,14 +180,21 @@ class Practice:
                     self._note_unscored(session)
                 raise
             session.finish(status)
-            for done in self.final.collect():
-                fu, voice = self._asked[done.index]
-                keep_final(session, done, lambda t, fu=fu, voice=voice: self._score(t, q, level, fu, voice)[1],
-                           self.view)
+            self._keep_final_passes(session, q, level)
         finally:
             session.release()
         self.view.note(f"saved: {session.path}")
         return session
+
+    def _keep_final_passes(self, session: Session, q: Question, level: str) -> None:
+        """Each take's final transcript, rescored as its take was scored (same question, same voice)."""
+        for done in self.final.collect():
+            fu, voice = self._asked[done.index]
+
+            def rescore(transcript: Transcript, fu: FollowUp | None = fu, voice=voice) -> dict:
+                return self._score(transcript, q, level, fu, voice)[1]
+
+            keep_final(session, done, rescore, self.view)
 
     def _note_unscored(self, session: Session) -> None:
         """After a second Ctrl-C: say where each take that was not scored is, and how to score it."""

@@ -38,7 +38,7 @@ class FileInput:
         """Decode the file, write it to `path` and hand its samples to `sink` as one block.
 
         The sink gets the decoded samples, not their 16-bit copy on disk: the words are those of
-        `starcoach score` on the same file. `should_stop` is not asked (a file is taken whole).
+        `starcoach score` on the recording given. `should_stop` is not asked (a file is taken whole).
         """
         import soundfile
 
