@@ -6,7 +6,7 @@ Each file is fed to a strategy as a recording would be, and the words it commits
 faster-whisper on the whole file (same model and settings: `WhisperTranscriber("base")`) and with
 the file's reference text (`<name>.txt` beside it, when there is one). The strategies:
 
-- ``chunks``: starcoach's live transcriber (`live.find_cut`): ~10 s chunks cut at the last pause of
+- ``chunks``: starcoach's live transcriber (`chunked_live.find_cut`): ~10 s chunks cut at the last pause of
   >= 0.3 s, each transcribed once.
 - ``left3`` / ``right3`` / ``both3``: the same chunks, each also given 3 s of audio before it (left
   context) and/or transcribed 3 s past its commit point (right context, re-done by the next chunk);
@@ -39,10 +39,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
 from starcoach.audio import SAMPLE_RATE as SR, load_audio  # noqa: E402
-from starcoach.devices.transcriber import DECODE_OPTIONS, WhisperTranscriber, words_of_segment  # noqa: E402
-from starcoach.live import FRAME_S, ChunkPolicy, find_cut, frame_rms, quiet_threshold  # noqa: E402
+from starcoach.chunked_live import FRAME_S, ChunkPolicy, find_cut, frame_rms, quiet_threshold  # noqa: E402
+from starcoach.devices.transcriber import DECODE_OPTIONS, WhisperTranscriber  # noqa: E402
 from starcoach.records import Word, join_words  # noqa: E402
 from starcoach.wer import word_error_rate  # noqa: E402
+from starcoach.whisper_live import words_of_segment  # noqa: E402
 
 Segments = list[list[Word]]
 
@@ -67,7 +68,7 @@ class Model:
 
 
 def pause_runs(audio: np.ndarray, offset: float, min_s: float = 0.3) -> list[tuple[float, float]]:
-    """(start, end) in seconds of the quiet runs of at least `min_s`, as live.find_cut judges quiet."""
+    """(start, end) in seconds of the quiet runs of at least `min_s`, as chunked_live.find_cut judges quiet."""
     frame = int(FRAME_S * SR)
     rms = frame_rms(audio, frame)
     if len(rms) == 0:
@@ -85,7 +86,7 @@ def pause_runs(audio: np.ndarray, offset: float, min_s: float = 0.3) -> list[tup
 
 
 def chunked(model: Model, audio: np.ndarray, left: float = 0.0, right: float = 0.0, prompt_words: int = 0) -> list[Word]:
-    """Chunks cut as live.py cuts them, with optional left/right context and prompt."""
+    """Chunks cut as chunked_live.py cuts them, with optional left/right context and prompt."""
     policy, block = ChunkPolicy(), 1600
     committed: list[Word] = []
     start = pos = 0  # samples: committed up to `start`; audio seen up to `pos`

@@ -25,18 +25,19 @@ def voiced(seconds: float, seed: int = 0) -> np.ndarray:
 
 
 class FakeMicrophone:
+    realtime = True
+
     def __init__(self, takes: list[np.ndarray], block_s: float = 0.1) -> None:
         self.takes = list(takes)
         self.block = int(block_s * RATE)
         self.sample_rate = RATE
 
-    def record(self, path: Path, *, should_stop, on_block=None, on_audio=None) -> Recording:
+    def record(self, path: Path, *, should_stop, sink=None) -> Recording:
         audio = self.takes.pop(0)
         pieces = [audio[i : i + self.block] for i in range(0, len(audio), self.block)]
         # After the take: silence until a stop rule fires (or the writer's stall guard).
         pieces += [np.zeros(self.block, dtype=np.float32)] * 600
-        return write_take(_LiveQueue(pieces), path, sample_rate=RATE, should_stop=should_stop, on_block=on_block,
-                          on_audio=on_audio)
+        return write_take(_LiveQueue(pieces), path, sample_rate=RATE, should_stop=should_stop, sink=sink)
 
 
 class _LiveQueue:
@@ -93,15 +94,15 @@ class TwoPassTranscriber(ScriptTranscriber):
         return super().transcribe(audio)
 
 
-class ExactStreamTranscriber(TwoPassTranscriber):
+class ExactLiveTranscriber(TwoPassTranscriber):
     """Has its own live path, as WhisperTranscriber does, which says its words are the whole-file
-    words (`exact`): no final pass is then needed, so `finals` must stay unread."""
+    words (`whole_file_words`): no final pass is then needed, so `finals` must stay unread."""
 
-    def stream(self):
-        from starcoach.live import LiveTranscriber
+    def live_session(self):
+        from starcoach.chunked_live import ChunkedLiveSession
 
-        live = LiveTranscriber(super().transcribe)
-        live.exact = True  # type: ignore[attr-defined]
+        live = ChunkedLiveSession(super().transcribe)
+        live.whole_file_words = True  # type: ignore[misc]
         return live
 
 

@@ -320,7 +320,7 @@ def running_rig(**kwargs) -> Iterator[VirtualAudio]:
 
 
 def _check_portaudio_sees(rig: VirtualAudio) -> None:
-    from starcoach.devices.microphone import list_devices
+    from starcoach.devices.portaudio import list_devices
 
     names = [d["name"] for d in list_devices()]
     if rig.input_device not in names:

@@ -1,5 +1,5 @@
-"""The microphone: pure level maths and stop rules, the block writer on fake blocks, and (marked
-`audio`) the real PortAudio path recording from the virtual microphone of tests/pulse.py."""
+"""The microphone: pure level maths and stop rules (levels.py), the block writer on fake blocks, and
+(marked `audio`) the real PortAudio path recording from the virtual microphone of tests/pulse.py."""
 
 from __future__ import annotations
 
@@ -19,24 +19,33 @@ import pulse
 import pytest
 import soundfile as sf
 
-from starcoach.devices import microphone as mic_mod
-from starcoach.devices.microphone import (
-    Level,
-    RecordingStatus,
-    SoundDeviceMicrophone,
-    StopPolicy,
-    block_level,
-    peak,
-    rms,
-    write_take,
-)
+from starcoach.devices import portaudio
+from starcoach.devices.microphone import SoundDeviceMicrophone, write_take
 from starcoach.errors import StarcoachError
+from starcoach.levels import Level, RecordingStatus, StopPolicy, block_level, peak, rms
 
 # The rig's session fixture (conftest.py may import it too: they share one rig).
 virtual_audio = pulse.virtual_audio
 
 RATE = 16000
 BLOCK = 1600  # 0.1 s
+
+
+class Seen:
+    """A take's sink that keeps what the recorder hands it; `on_status` runs after each block."""
+
+    def __init__(self, on_status=None) -> None:
+        self.blocks: list[np.ndarray] = []
+        self.statuses: list[RecordingStatus] = []
+        self.on_status = on_status
+
+    def audio(self, block: np.ndarray, rate: int) -> None:
+        self.blocks.append(block)
+
+    def status(self, status: RecordingStatus) -> None:
+        self.statuses.append(status)
+        if self.on_status is not None:
+            self.on_status(status)
 
 
 # --------------------------------------------------------------------------- level maths
@@ -153,7 +162,7 @@ def test_blocks_are_written_as_they_arrive(tmp_path):
         path,
         sample_rate=RATE,
         should_stop=lambda st: st.elapsed_s >= 3.0,
-        on_block=on_block,
+        sink=Seen(on_block),
         flush_s=0.5,
     )
     assert rec.stopped_by == "callback"
@@ -161,7 +170,7 @@ def test_blocks_are_written_as_they_arrive(tmp_path):
     assert rec.sample_rate == RATE
     for elapsed, samples_in_file, header_frames in seen_on_disk:
         frames = round(elapsed * RATE)
-        assert samples_in_file >= frames  # the block is in the file before on_block runs
+        assert samples_in_file >= frames  # the block is in the file before the sink hears of it
         assert header_frames >= frames - 0.5 * RATE - BLOCK  # header sizes rewritten every 0.5 s
     data, rate = sf.read(path, dtype="float32")
     assert rate == RATE
@@ -172,16 +181,15 @@ def test_status_levels_speech_and_audio_callbacks(tmp_path):
     q: queue.Queue = queue.Queue()
     for b in tone(5, amplitude=0.001) + tone(5, amplitude=0.25) + tone(10, amplitude=0.001):
         q.put(b)
-    statuses: list[RecordingStatus] = []
-    audio: list[np.ndarray] = []
+    seen = Seen()
     rec = write_take(
         q,
         tmp_path / "t.wav",
         sample_rate=RATE,
         should_stop=lambda st: st.elapsed_s >= 2.0,
-        on_block=statuses.append,
-        on_audio=audio.append,
+        sink=seen,
     )
+    statuses, audio = seen.statuses, seen.blocks
     assert rec.duration_s == pytest.approx(2.0)
     assert [s.speech_started for s in statuses[:5]] == [False] * 5
     assert all(s.speech_started for s in statuses[5:])
@@ -262,7 +270,7 @@ def test_missing_portaudio_is_a_one_line_error(monkeypatch, tmp_path):
         SoundDeviceMicrophone().record(tmp_path / "t.wav", should_stop=lambda st: True)
     assert "\n" not in str(err.value)
     with pytest.raises(StarcoachError, match="PortAudio is missing"):
-        mic_mod.list_devices()
+        portaudio.list_devices()
 
 
 class _FakePortAudioError(Exception):
@@ -278,7 +286,7 @@ class _NoDevicesSounddevice:
 
 
 def test_no_microphone_is_a_one_line_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(mic_mod, "load_sounddevice", lambda: _NoDevicesSounddevice)
+    monkeypatch.setattr(portaudio, "load_sounddevice", lambda: _NoDevicesSounddevice)
     with pytest.raises(StarcoachError) as err:
         SoundDeviceMicrophone().record(tmp_path / "t.wav", should_stop=lambda st: True)
     message = str(err.value)
@@ -330,12 +338,13 @@ class _Only48kSounddevice:
 
 
 def test_a_device_that_refuses_16k_records_at_its_own_rate(monkeypatch, tmp_path, caplog):
-    monkeypatch.setattr(mic_mod, "load_sounddevice", lambda: _Only48kSounddevice)
-    audio: list[np.ndarray] = []
+    monkeypatch.setattr(portaudio, "load_sounddevice", lambda: _Only48kSounddevice)
+    seen = Seen()
     with caplog.at_level("WARNING", logger="starcoach.microphone"):
         rec = SoundDeviceMicrophone("USB").record(
-            tmp_path / "t.wav", should_stop=StopPolicy(max_s=1.0), on_audio=audio.append
+            tmp_path / "t.wav", should_stop=StopPolicy(max_s=1.0), sink=seen
         )
+    audio = seen.blocks
     assert "does not record at 16000 Hz; recording at its own 48000 Hz" in caplog.text
     assert rec.sample_rate == 48000 and rec.stopped_by == "max_length"
     assert rec.duration_s == pytest.approx(1.0)
@@ -380,7 +389,7 @@ def test_records_what_the_virtual_microphone_hears(virtual_audio, sentence, tmp_
 
     mic = SoundDeviceMicrophone(virtual_audio.input_device)
     max_s = lead_in_s + source_s + 1.5
-    rec = mic.record(tmp_path / "take.wav", should_stop=StopPolicy(max_s=max_s), on_block=on_block)
+    rec = mic.record(tmp_path / "take.wav", should_stop=StopPolicy(max_s=max_s), sink=Seen(on_block))
     player[0].wait(timeout=30)
 
     assert rec.stopped_by == "max_length"
@@ -407,13 +416,18 @@ def test_records_what_the_virtual_microphone_hears(virtual_audio, sentence, tmp_
 RECORD_SCRIPT = """
 import json, sys
 from pathlib import Path
-from starcoach.devices.microphone import SoundDeviceMicrophone, StopPolicy
+from starcoach.devices.microphone import SoundDeviceMicrophone
+from starcoach.levels import StopPolicy
 
-def on_block(st):
-    print(json.dumps({"elapsed": st.elapsed_s}), flush=True)
+class Progress:
+    def audio(self, block, rate):
+        pass
+
+    def status(self, st):
+        print(json.dumps({"elapsed": st.elapsed_s}), flush=True)
 
 rec = SoundDeviceMicrophone(sys.argv[2]).record(
-    Path(sys.argv[1]), should_stop=StopPolicy(max_s=60), on_block=on_block
+    Path(sys.argv[1]), should_stop=StopPolicy(max_s=60), sink=Progress()
 )
 print(json.dumps({"stopped_by": rec.stopped_by, "duration": rec.duration_s}), flush=True)
 """
@@ -498,7 +512,7 @@ def test_a_microphone_that_does_not_exist(virtual_audio, tmp_path, device):
 
 @pytest.mark.audio
 def test_list_devices_shows_the_virtual_microphone(virtual_audio):
-    devices = mic_mod.list_devices()
+    devices = portaudio.list_devices()
     names = [d["name"] for d in devices]
     assert virtual_audio.input_device in names
     assert any(d["is_default_input"] and d["max_input_channels"] > 0 for d in devices)

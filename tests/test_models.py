@@ -175,7 +175,7 @@ def test_negative_threads_are_refused():
 def test_whisper_word_pieces_are_joined_into_written_words() -> None:
     from types import SimpleNamespace
 
-    from starcoach.devices.transcriber import words_of_segment
+    from starcoach.whisper_live import words_of_segment
 
     pieces = [(" an", 0.0, 0.2), (" e", 0.3, 0.4), ("-commerce", 0.4, 0.9), (" back", 1.0, 1.2), ("-to", 1.2, 1.3),
               ("-back", 1.3, 1.6), (" launch.", 1.7, 2.0), (" -", 2.0, 2.1)]

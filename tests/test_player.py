@@ -15,11 +15,12 @@ from pulse import virtual_audio  # noqa: F401  (the rig's session fixture)
 from rich.console import Console
 from typer.testing import CliRunner
 
-import starcoach.devices.microphone as microphone
 from starcoach import player
 from starcoach.cli import app
+from starcoach.devices import portaudio
+from starcoach.devices.playback import SoundDevicePlayback, resample
 from starcoach.errors import StarcoachError
-from starcoach.player import Follow, Keys, SoundDevicePlayback, follow, now_playing, play, resample
+from starcoach.player import Follow, Keys, follow, now_playing, play
 from starcoach.replay import StoredWord, load_answer, split_lines
 from tests.test_history import make_session
 
@@ -268,7 +269,7 @@ class FakeSounddevice:
 
 
 def test_sounddevice_playback_copies_blocks_pauses_with_silence_and_stops_at_the_end(monkeypatch) -> None:
-    monkeypatch.setattr(microphone, "load_sounddevice", lambda: FakeSounddevice)
+    monkeypatch.setattr(portaudio, "load_sounddevice", lambda: FakeSounddevice)
     FakeStream.made.clear()
     out = SoundDevicePlayback()
     samples = np.linspace(-0.5, 0.5, RATE, dtype=np.float32)  # 1 s at 16 kHz
@@ -303,7 +304,7 @@ def test_sounddevice_playback_copies_blocks_pauses_with_silence_and_stops_at_the
 
 
 def test_closing_early_aborts_the_stream(monkeypatch) -> None:
-    monkeypatch.setattr(microphone, "load_sounddevice", lambda: FakeSounddevice)
+    monkeypatch.setattr(portaudio, "load_sounddevice", lambda: FakeSounddevice)
     FakeStream.made.clear()
     out = SoundDevicePlayback()
     out.start(np.zeros(48000, dtype=np.float32), 48000)

@@ -18,7 +18,7 @@ from starcoach.practice import Practice, PracticeOptions, choose_follow_ups
 from starcoach.practice_view import QuietView
 from starcoach.store import SessionStore
 from starcoach.wer import normalize, word_edits
-from tests.fakes import ExactStreamTranscriber, FakeMicrophone, FakeSpeaker, ScriptTranscriber, TwoPassTranscriber, voiced
+from tests.fakes import ExactLiveTranscriber, FakeMicrophone, FakeSpeaker, ScriptTranscriber, TwoPassTranscriber, voiced
 from tests.test_bank import write_bank
 from tests.test_cli import ANSWER
 
@@ -97,7 +97,7 @@ def test_the_final_pass_replaces_a_misheard_live_transcript_and_rescores(tmp_pat
 
 
 def test_no_final_pass_when_the_live_words_are_the_whole_file_words(tmp_path: Path) -> None:
-    transcriber = ExactStreamTranscriber(ANSWER, finals=["must not be used"])
+    transcriber = ExactLiveTranscriber(ANSWER, finals=["must not be used"])
     practice, _ = make_practice(tmp_path, [voiced(40)], "", transcriber=transcriber, question_id="tiny",
                                 follow_ups=0, final_pass=True)
     main = json.loads((practice.run().path / "session.json").read_text())["answers"][0]
@@ -118,3 +118,26 @@ def test_no_final_pass_for_input_files_or_when_switched_off(tmp_path: Path) -> N
     session = practice.run()
     assert "final_pass" not in json.loads((session.path / "session.json").read_text())["answers"][0]
     assert transcriber.finals == ["must not be used"]
+
+
+def test_one_take_path_for_a_file_then_the_microphone(tmp_path: Path, caplog) -> None:
+    """The main answer from a file given with --input, the follow-up from the microphone: one TakeResult
+    each, whatever produced it; only the microphone's take is shown recording and has live figures."""
+    wav = tmp_path / "answer.wav"
+    sf.write(wav, voiced(40), 16000)
+    practice, _ = make_practice(tmp_path / "s", [voiced(10, 1)], ANSWER + " " + FOLLOW_UP_ANSWER, question_id="tiny",
+                                follow_ups=1, inputs=(wav,))
+    with caplog.at_level("INFO", logger="starcoach"):
+        session = practice.run()
+    main, follow = json.loads((session.path / "session.json").read_text())["answers"]
+    assert "live" not in main and follow["live"]["whole_file_words"] is False
+    assert sf.info(session.path / main["audio"]).duration == pytest.approx(40.0)
+    assert sf.info(session.path / main["audio"]).subtype == "PCM_16"
+    heard = " ".join(w["text"] for w in follow["result"]["words"])
+    assert heard and FOLLOW_UP_ANSWER.endswith(heard)  # the script's next words, heard live
+    notes = (tmp_path / "s" / "view.txt").read_text()
+    assert notes.count("recording\u2026") == 1
+    # the practice benchmark reads the take's latency from this line (bench/practice_bench.py READY)
+    ready = [r.getMessage() for r in caplog.records if r.getMessage().startswith("take stopped by")]
+    assert re.match(r"take stopped by input; words ready [\d.]+s after the stop \(1 whole take\)$", ready[0])
+    assert re.match(r"take stopped by silence; words ready [\d.]+s after the stop \(\d+ chunks\)$", ready[1])

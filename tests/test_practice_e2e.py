@@ -41,7 +41,7 @@ virtual_audio = pulse.virtual_audio
 QUESTION, LEVEL = "acting-independently", "mid"
 SILENCE_S = 3.0  # --silence: the take stops this long after the last speech
 LEAD_IN_S = 0.5  # the candidate starts this long after "recording" is shown
-SPEECH_RMS = 0.02  # the recorder's speech threshold (microphone.SPEECH_RMS)
+SPEECH_RMS = 0.02  # the recorder's speech threshold (levels.SPEECH_RMS)
 WPM = 190
 FOLLOW_UP_ANSWER = (  # fits any of the question's follow-ups (one is picked at random)
     "I decided to roll back the release myself, because the error rate was climbing and my manager "

@@ -1,4 +1,5 @@
-"""The final pass's bookkeeping: the background worker, and what goes into the session, on plain data."""
+"""The final pass's bookkeeping: the background worker, the transcripts it hands back, and what the
+practice loop keeps of them in the session (practice.keep_final), on plain data."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from starcoach.practice import flipped, headline, keep_final
 from starcoach.practice_view import QuietView
 from starcoach.records import Transcript, Word
-from starcoach.refine import FinalPassWorker, FinalPasses, changed_words, flipped, headline
+from starcoach.refine import FinalPasses, FinalPassWorker, FinalTranscript, changed_words
 from starcoach.store import SessionStore
 
 
@@ -115,7 +117,15 @@ class Setup:
             self.rescored.append(t)
             return {"score": 60, "findings": [], "words": [w.text for w in t.words]}
 
-        self.final.submit(0, self.session.audio_path(0), self.live, rescore)
+        self.rescore = rescore
+        self.final.submit(0, self.session.audio_path(0), self.live)
+
+    def apply(self, rescore=None) -> list[FinalTranscript]:
+        """What the practice loop does once the session is finished: collect, rescore, keep."""
+        collected = self.final.collect()
+        for done in collected:
+            keep_final(self.session, done, rescore or self.rescore, self.view)
+        return collected
 
     def notes(self) -> str:
         self.view.console.file.flush()
@@ -124,7 +134,8 @@ class Setup:
 
 def test_a_matching_final_pass_keeps_the_live_result(tmp_path: Path) -> None:
     s = Setup(tmp_path, "We shipped on time.")
-    s.final.apply(s.session)
+    (done,) = s.apply()
+    assert done.changed_words == 0 and done.final is not None and done.error is None
     answer = s.session.answers[0]
     assert answer["result"] == {"score": 50, "findings": []} and s.rescored == []
     assert answer["final_pass"]["changed_words"] == 0
@@ -133,7 +144,8 @@ def test_a_matching_final_pass_keeps_the_live_result(tmp_path: Path) -> None:
 
 def test_a_different_final_pass_is_rescored_and_saved(tmp_path: Path) -> None:
     s = Setup(tmp_path, "we shipped early on time")
-    s.final.apply(s.session)
+    (done,) = s.apply()
+    assert [w.text for w in done.final.words] == ["we", "shipped", "early", "on", "time"] and done.live is s.live
     answer = SessionStore(tmp_path / "sessions").load(s.session.id).answers[0]  # saved, not only in memory
     assert answer["result"]["words"] == ["we", "shipped", "early", "on", "time"]
     assert answer["final_pass"]["changed_words"] == 1
@@ -145,7 +157,8 @@ def test_a_different_final_pass_is_rescored_and_saved(tmp_path: Path) -> None:
 @pytest.mark.parametrize("final", [RuntimeError("out of memory"), ""])
 def test_a_failed_or_empty_final_pass_keeps_the_live_transcript(tmp_path: Path, final) -> None:
     s = Setup(tmp_path, final)
-    s.final.apply(s.session)
+    (done,) = s.apply()
+    assert done.final is None and done.error
     assert s.session.answers[0]["result"] == {"score": 50, "findings": []}
     assert "final pass failed" in s.notes() and "the live transcript is kept" in s.notes()
 
@@ -163,14 +176,14 @@ def test_ctrl_c_while_waiting_keeps_the_live_transcript(tmp_path: Path, monkeypa
 
     s.session.add_answer({"kind": "follow_up", "follow_up": "f", "text": "F?", "result": {"findings": []}})
     s.final._worker._transcribe = endless
-    s.final.submit(1, s.session.audio_path(1), s.live, lambda t: {"findings": []})
+    s.final.submit(1, s.session.audio_path(1), s.live)
     slow_started.wait(5)
 
     def interrupted(timeout=None):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(s.final._worker, "wait", interrupted)
-    s.final.apply(s.session)
+    s.apply(lambda t: {"findings": []})
     assert s.session.answers[0]["final_pass"]["changed_words"] == 1  # done before Ctrl-C: applied
     assert "final_pass" not in s.session.answers[1]  # cut short: the live result stays
     assert not s.final._worker._thread.is_alive()

@@ -279,7 +279,7 @@ def test_play_of_a_typed_answer_is_a_clear_error() -> None:
 
 
 def test_play_with_a_missing_recording_or_no_output_device_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    import starcoach.devices.microphone as microphone
+    from starcoach.devices import portaudio
 
     session = make_session(audio=np.zeros(16000, dtype=np.float32))
 
@@ -291,7 +291,7 @@ def test_play_with_a_missing_recording_or_no_output_device_is_one_line(monkeypat
         def query_devices(cls, device=None, kind=None):
             raise cls.PortAudioError("Error querying device -1")
 
-    monkeypatch.setattr(microphone, "load_sounddevice", lambda: NoDevices)
+    monkeypatch.setattr(portaudio, "load_sounddevice", lambda: NoDevices)
     one_line_error(["replay", session.id, "--play"], "no audio output device found")
     session.audio_file(0).unlink()
     one_line_error(["replay", session.id, "--play"], "is missing")

@@ -65,7 +65,7 @@ def test_base_on_jfk_is_accurate_with_ordered_times(base, audio_dir):
 
 def streamed(transcriber: WhisperTranscriber, audio: np.ndarray, pause_every_s: float = 5.0) -> list:
     """Words from the live path, fed in 0.1 s blocks with a moment for the worker every few seconds."""
-    stream = transcriber.stream()
+    stream = transcriber.live_session()
     block = SAMPLE_RATE // 10
     for i in range(0, len(audio), block):
         stream.feed(audio[i:i + block])
@@ -172,7 +172,7 @@ def test_the_live_reference_level_is_the_loudest_bin_of_the_whole_speech(base, a
     """Whisper clamps quiet bins relative to the loudest of the whole file; the live path works it
     out 30 s at a time (with a cache), and must get the same value for any length."""
     from starcoach.devices.transcriber import DECODE_OPTIONS
-    from starcoach.devices.whisper_stream import WhisperWindows
+    from starcoach.devices.whisper_windows import WhisperWindows
 
     windows = WhisperWindows.for_model(base.load(), dict(DECODE_OPTIONS))
     speech = load_audio(audio_dir / "gb0.wav")[: 75 * SAMPLE_RATE]

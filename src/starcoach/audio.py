@@ -1,4 +1,5 @@
-"""Decoding audio files into what Whisper takes: float32 mono samples at 16 kHz.
+"""Decoding audio files into what Whisper takes: float32 mono samples at 16 kHz; and the two
+conversions a take goes through: to the 16-bit samples it is saved as, and to 16 kHz.
 
 Decoding goes through PyAV (faster-whisper's `decode_audio`), which bundles FFmpeg's
 libraries: wav, flac, mp3, ogg, m4a, webm... work without an ffmpeg binary.
@@ -12,7 +13,7 @@ import numpy as np
 
 from starcoach.errors import StarcoachError
 
-__all__ = ["SAMPLE_RATE", "as_pcm16", "load_audio"]
+__all__ = ["SAMPLE_RATE", "as_pcm16", "load_audio", "resample"]
 
 SAMPLE_RATE = 16000
 # The longest recording decoded: an answer is minutes long, and the whole file is decoded into memory
@@ -25,6 +26,15 @@ def as_pcm16(samples: np.ndarray) -> np.ndarray:
     hands the live transcription `as_pcm16(x) / 32768`: exactly what decoding the file gives back."""
     scaled = np.rint(np.asarray(samples, dtype=np.float32) * np.float32(32768.0))
     return np.clip(scaled, -32768, 32767).astype(np.int16)
+
+
+def resample(audio: np.ndarray, rate: int, to: int = SAMPLE_RATE) -> np.ndarray:
+    """Linear resampling: enough for speech recognition when a device refuses 16 kHz."""
+    if rate == to or len(audio) == 0:
+        return audio.astype(np.float32, copy=False)
+    n = int(round(len(audio) * to / rate))
+    x = np.linspace(0, len(audio) - 1, n)
+    return np.interp(x, np.arange(len(audio)), audio).astype(np.float32)
 
 
 def load_audio(path: str | os.PathLike) -> np.ndarray:

@@ -3,8 +3,8 @@
 The parts, each testable on its own:
     follow()             where playback is in the words, from a playback clock (pure)
     now_playing()        the live panel: the current line with the current word lit, elapsed / total
-    Playback             the output device's tiny interface; SoundDevicePlayback is the real one
-                         (sounddevice is imported only when it is made)
+    Playback             the output device's tiny interface (devices/playback.py holds it and the
+                         real one, SoundDevicePlayback)
     Keys                 space and q from the terminal in cbreak mode, restored on every exit path
     play()               the loop tying them together
 """
@@ -12,11 +12,9 @@ The parts, each testable on its own:
 from __future__ import annotations
 
 import bisect
-import contextlib
 import os
 import select
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,14 +26,12 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.text import Text
 
+from starcoach.devices.playback import Playback, SoundDevicePlayback
 from starcoach.errors import StarcoachError
 from starcoach.replay import Line, StoredAnswer, StoredWord, split_lines
 from starcoach.report import COLOURS, clock
 
 TICK_S = 0.05  # how often the view and the keys are looked at
-# Generous: a busy machine (or the terminal redrawing) must not starve the device; the word-follow
-# clock subtracts it, and space takes effect this much later, which is not noticed.
-OUTPUT_LATENCY_S = 0.2
 
 
 # --------------------------------------------------------------------------- following the words (pure)
@@ -100,116 +96,6 @@ def now_playing(words: Sequence[StoredWord], lines: Sequence[Line], pos: Follow,
     if keys:
         parts.append(Text("space pause / resume \u00b7 q stop", style="dim"))
     return Panel(Group(*parts), title=title or None, title_align="left", expand=True)
-
-
-# --------------------------------------------------------------------------- the device
-
-
-class Playback(Protocol):
-    """Plays one buffer of samples; the player only starts it, reads its clock, pauses and closes it."""
-
-    def start(self, samples: np.ndarray, rate: int) -> None: ...
-
-    def position(self) -> float: ...  # seconds of `samples` heard so far
-
-    def pause(self) -> None: ...
-
-    def resume(self) -> None: ...
-
-    @property
-    def finished(self) -> bool: ...
-
-    def close(self) -> None: ...  # stop now if still playing; safe to call twice
-
-
-def resample(samples: np.ndarray, rate: int, to_rate: int) -> np.ndarray:
-    """Linear-interpolation resampling: enough for listening back to speech."""
-    if rate == to_rate or len(samples) == 0:
-        return samples
-    n = max(1, round(len(samples) * to_rate / rate))
-    x = np.arange(n, dtype=np.float64) * (rate / to_rate)
-    return np.interp(x, np.arange(len(samples)), samples).astype(np.float32)
-
-
-class SoundDevicePlayback:
-    """The real output: a sounddevice OutputStream whose callback copies the next block of the buffer
-    (silence while paused). `device` is an index or name; None is the system default.
-
-    The buffer ends with the output latency's worth of silence: when the callback says stop, PortAudio
-    (through ALSA's pulse plugin, measured) lets about that much of the end go unheard."""
-
-    def __init__(self, device: int | str | None = None) -> None:
-        from starcoach.devices.microphone import load_sounddevice
-
-        self._sd = sd = load_sounddevice()
-        try:
-            self._info = sd.query_devices(device, "output")
-        except (sd.PortAudioError, ValueError) as e:
-            raise StarcoachError(f"no audio output device found (PortAudio: {e})") from None
-        self._stream: Any = None
-        self._data = np.zeros(0, dtype=np.float32)
-        self._rate = 16000
-        self._audio_s = 0.0
-        self._latency = 0.0
-        self._frame = 0
-        self._paused = False
-        self._done = threading.Event()
-
-    def start(self, samples: np.ndarray, rate: int) -> None:
-        sd = self._sd
-        try:
-            sd.check_output_settings(device=self._info["index"], channels=1, dtype="float32", samplerate=rate)
-            out_rate = rate
-        except sd.PortAudioError:
-            out_rate = int(self._info["default_samplerate"])
-        audio = resample(np.asarray(samples, dtype=np.float32), rate, out_rate)
-        self._rate, self._frame, self._audio_s = out_rate, 0, len(audio) / out_rate
-        try:
-            self._stream = sd.OutputStream(device=self._info["index"], samplerate=out_rate, channels=1, dtype="float32",
-                                           latency=OUTPUT_LATENCY_S, callback=self._callback,
-                                           finished_callback=self._done.set)
-            self._latency = float(self._stream.latency or 0.0)
-            tail = np.zeros(int((self._latency + 0.05) * out_rate), dtype=np.float32)
-            self._data = np.ascontiguousarray(np.concatenate([audio, tail]))
-            self._stream.start()
-        except sd.PortAudioError as e:
-            self.close()
-            raise StarcoachError(f"could not play sound on {self._info['name']!r}: {e}") from None
-
-    def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
-        # PortAudio's thread: copy the next block, nothing else.
-        if self._paused:
-            outdata.fill(0)
-            return
-        chunk = self._data[self._frame : self._frame + frames]
-        outdata[: len(chunk), 0] = chunk
-        outdata[len(chunk) :] = 0
-        self._frame += len(chunk)
-        if len(chunk) < frames:
-            raise self._sd.CallbackStop
-
-    def position(self) -> float:
-        if self._done.is_set():
-            return self._audio_s
-        return min(self._audio_s, max(0.0, self._frame / self._rate - self._latency))
-
-    def pause(self) -> None:
-        self._paused = True
-
-    def resume(self) -> None:
-        self._paused = False
-
-    @property
-    def finished(self) -> bool:
-        return self._done.is_set()
-
-    def close(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            with contextlib.suppress(self._sd.PortAudioError):
-                if not self._done.is_set():
-                    stream.abort()
-                stream.close()
 
 
 # --------------------------------------------------------------------------- the keys
@@ -333,13 +219,14 @@ def play_answer(a: StoredAnswer, *, from_s: float = 0.0, console: Console | None
     """`replay --play`: check there is audio and an output device, then play and follow."""
     console = console or Console()
     samples, rate = load_answer_audio(a)
-    device = playback if playback is not None else SoundDevicePlayback()
+    if playback is None:
+        playback = SoundDevicePlayback()
     title = f"{a.session.id} \u00b7 {a.label}"
     if keys is not None:
-        played = play(a.words, samples, rate, playback=device, keys=keys, console=console, from_s=from_s, title=title)
+        played = play(a.words, samples, rate, playback=playback, keys=keys, console=console, from_s=from_s, title=title)
     else:
         with Keys() as real_keys:
-            played = play(a.words, samples, rate, playback=device, keys=real_keys, console=console, from_s=from_s,
+            played = play(a.words, samples, rate, playback=playback, keys=real_keys, console=console, from_s=from_s,
                           title=title)
     note = f"stopped at {clock(played.at_s)}" if played.stopped else f"played to the end ({clock(played.at_s)})"
     console.print(note, style="dim", highlight=False)

@@ -1,30 +1,35 @@
 """The practice loop: speak the question -> record -> transcribe (live) -> score -> save, then follow-ups.
 
-Devices are passed in, so tests run the loop with fakes and the CLI with the real ones.
+Devices are passed in, so tests run the loop with fakes and the CLI with the real ones. Every take
+goes one way: the take source (the microphone, or devices/file_input.FileInput for a recording given
+with --input) writes it and hands it to a sink (take.py) that feeds a live session (live_session.py);
+the loop gets one TakeResult back, scores it and saves it. A take's final pass (refine.py) hands back
+a transcript, which the loop rescores and keeps.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import select
-import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 from starcoach.bank import Bank, FollowUp, Question
+from starcoach.chunked_live import ChunkedLiveSession
+from starcoach.devices.file_input import FileInput
+from starcoach.devices.microphone import TakeSource
 from starcoach.errors import StarcoachError
-from starcoach.live import LiveTranscriber
-from starcoach.records import Transcript, Word
-from starcoach.refine import FinalPasses
+from starcoach.levels import StopPolicy
+from starcoach.live_session import LiveSession, WholeTake
+from starcoach.records import Transcript, join_words
+from starcoach.refine import FinalPasses, FinalTranscript
 from starcoach.report import answer_dict, follow_up_dict, follow_up_report, terminal_report
 from starcoach.scoring import score_follow_up, score_transcript
-from starcoach.stream import StreamTranscriber
 from starcoach.store import Session, SessionStore
+from starcoach.take import EnterKey, TakeResult, TakeSink, WholeAudio
 
 log = logging.getLogger("starcoach")
 
@@ -40,17 +45,6 @@ class PracticeOptions:
     inputs: Sequence[Path] = field(default_factory=tuple)  # recordings to use instead of the microphone, in order
     enter_stops: bool = True  # watch standard input for Enter (only when it is a terminal)
     final_pass: bool = True  # transcribe each recorded take again as a whole after its report (refine.py)
-
-
-@dataclass(frozen=True)
-class TakeResult:
-    transcript: Transcript
-    stopped_by: str
-    report_latency_s: float  # from the stop to the words being ready
-    whole_file_words: bool = False  # the words are those of a whole-file pass (a file, or an exact live pass)
-    audio: object = None  # the take's samples when already decoded (a file given with --input) or recorded
-    track: object = None  # its pitch track when made while recording (voice.IncrementalTrack)
-    error: str | None = None  # stopped_by "write_error": why the recording could not be written
 
 
 def choose_question(bank: Bank, opts: PracticeOptions, rng: random.Random) -> Question:
@@ -69,23 +63,9 @@ def choose_follow_ups(question: Question, level: str, n: int, rng: random.Random
     return [f for i, f in enumerate(suited) if i in picked]
 
 
-class EnterKey:
-    """Enter pressed on a terminal, polled without threads: a waiting reader thread would steal
-    the next take's Enter."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stdin is not None and sys.stdin.isatty()
-
-    def pressed(self) -> bool:
-        if not self.enabled:
-            return False
-        ready, _, _ = select.select([sys.stdin], [], [], 0)
-        return bool(ready) and sys.stdin.readline() != ""
-
-
 class Practice:
-    def __init__(self, bank: Bank, opts: PracticeOptions, *, speaker, microphone, transcriber, store: SessionStore,
-                 view, rng: random.Random | None = None, tracker=None) -> None:
+    def __init__(self, bank: Bank, opts: PracticeOptions, *, speaker, microphone: TakeSource, transcriber,
+                 store: SessionStore, view, rng: random.Random | None = None, tracker=None) -> None:
         self.bank, self.opts = bank, opts
         self.speaker, self.microphone, self.transcriber = speaker, microphone, transcriber
         self.store, self.view = store, view
@@ -93,6 +73,7 @@ class Practice:
         self.enter = EnterKey(opts.enter_stops)
         self.final = FinalPasses(transcriber, view)
         self.tracker = tracker  # a voice.PitchTracker: the voice of each take is measured after its stop
+        self._asked: dict[int, tuple[FollowUp | None, Any]] = {}  # answer index -> (its follow-up, its voice)
 
     # ----------------------------------------------------------------- one take
 
@@ -101,86 +82,59 @@ class Practice:
             return self.opts.max_minutes * 60
         return min(2 * target_max_s, 600.0)
 
-    def _take_from_file(self, source: Path, dest: Path) -> TakeResult:
-        import soundfile
+    def _source(self, index: int) -> TakeSource:
+        """Answer `index` comes from the index-th recording given with --input, else the microphone."""
+        if index < len(self.opts.inputs):
+            return FileInput(Path(self.opts.inputs[index]))
+        return self.microphone
 
-        from starcoach.audio import SAMPLE_RATE, load_audio
+    def _live_session(self) -> LiveSession:
+        """The transcriber's own live path when it has one (Whisper: the whole-file words, whisper_live.py),
+        else chunks cut at pauses, each transcribed on its own (chunked_live.py)."""
+        make = getattr(self.transcriber, "live_session", None)
+        return make() if make is not None else ChunkedLiveSession(self.transcriber.transcribe)
 
-        audio = load_audio(source)
-        try:
-            soundfile.write(dest, audio, SAMPLE_RATE, subtype="PCM_16")
-        except (OSError, RuntimeError) as e:  # soundfile.LibsndfileError is a RuntimeError
-            raise StarcoachError(f"cannot write the take to {dest}: {' '.join(str(e).split())}") from None
-        started = time.monotonic()
-        words = self.transcriber.transcribe(audio)
-        latency = time.monotonic() - started
-        return TakeResult(Transcript(tuple(words), len(audio) / SAMPLE_RATE, source=str(dest), model=self.transcriber.name),
-                          "input", latency, whole_file_words=True, audio=audio)
-
-    def _live(self) -> StreamTranscriber | LiveTranscriber:
-        """The transcriber's own live path when it has one (Whisper: the whole-file words, stream.py),
-        else chunks cut at pauses, each transcribed on its own (live.py)."""
-        stream = getattr(self.transcriber, "stream", None)
-        return stream() if stream is not None else LiveTranscriber(self.transcriber.transcribe)
-
-    def _take_from_microphone(self, dest: Path, section_targets, total) -> TakeResult:
-        from starcoach.devices.microphone import StopPolicy
-
-        policy = StopPolicy(self._max_s(total[1]), self.opts.silence_s)
-        live = self._live()
-        pending: list = []  # the recorder hands over a block's audio just before its status
-        # The voice's pitch is tracked as the take comes in (a 16 kHz mono take; anything else is
-        # decoded from the file after the stop), so at the stop only its last seconds are left.
-        from starcoach.audio import SAMPLE_RATE
+    def _sink(self, source: TakeSource, policy: StopPolicy) -> TakeSink:
+        """A take heard as it is spoken is transcribed and its pitch tracked as it comes, with the panel
+        and Enter; a file is handed over whole, and transcribed whole at the stop."""
+        if not source.realtime:
+            return TakeSink(WholeTake(self.transcriber.transcribe), WholeAudio())
         from starcoach.voice import IncrementalTrack
 
-        voice: list = [IncrementalTrack(self.tracker)] if self.tracker is not None else []
+        voice = IncrementalTrack(self.tracker) if self.tracker is not None else None
+        return TakeSink(self._live_session(), voice, view=self.view, enter=self.enter, policy=policy)
 
-        def on_block(status) -> None:
-            # The status carries the rate the device really records at (it may refuse 16 kHz).
-            for block in pending:
-                live.feed(block, status.sample_rate)
-                if voice and (status.sample_rate != SAMPLE_RATE or np.ndim(block) != 1):
-                    voice.clear()
-                if voice:
-                    voice[0].feed(block)
-            pending.clear()
-            self.view.update(status.elapsed_s, status.level.rms)
-            if self.enter.pressed():
-                policy.request_stop()
-
+    def _hint(self) -> str:
         hint = "Enter or Ctrl-C to stop" if self.enter.enabled else "Ctrl-C to stop"
         if self.opts.silence_s:
             hint += f"; stops after {self.opts.silence_s:g}s of silence"
-        self.view.start_recording(section_targets, total, hint)
-        try:
-            try:
-                recording = self.microphone.record(dest, should_stop=policy, on_block=on_block,
-                                                   on_audio=pending.append)
-            finally:
-                self.view.stop_recording()
-            stopped = time.monotonic()
-            words: list[Word] = live.finish()
-        except BaseException:
-            live.close()  # the model must not be left running on a thread as the program exits
-            raise
-        latency = time.monotonic() - stopped
-        log.info("take stopped by %s; words ready %.2fs after the stop (%d %s)", recording.stopped_by, latency,
-                 live.chunks, "windows" if isinstance(live, StreamTranscriber) else "chunks")
-        if voice:
-            for block in pending:  # any block the recorder wrote after its last status
-                voice[0].feed(block)
-        audio, track = voice[0].finish() if voice else (None, None)
-        return TakeResult(Transcript(tuple(words), recording.duration_s, source=str(dest), model=self.transcriber.name),
-                          recording.stopped_by, latency, whole_file_words=getattr(live, "exact", False),
-                          audio=audio, track=track, error=getattr(recording, "error", None))
+        return hint
 
     def _take(self, session: Session, index: int, section_targets, total) -> TakeResult:
         dest = session.audio_path(index)
-        if index < len(self.opts.inputs):
-            result = self._take_from_file(Path(self.opts.inputs[index]), dest)
-        else:
-            result = self._take_from_microphone(dest, section_targets, total)
+        source = self._source(index)
+        policy = StopPolicy(self._max_s(total[1]), self.opts.silence_s)
+        sink = self._sink(source, policy)
+        if source.realtime:
+            self.view.start_recording(section_targets, total, self._hint())
+        try:
+            try:
+                recording = source.record(dest, should_stop=policy, sink=sink)
+            finally:
+                if source.realtime:
+                    self.view.stop_recording()
+            stopped = time.monotonic()
+            words = sink.live.finish()
+        except BaseException:
+            sink.live.close()  # the model must not be left running on a thread as the program exits
+            raise
+        latency = time.monotonic() - stopped
+        log.info("take stopped by %s; words ready %.2fs after the stop (%d %s)", recording.stopped_by, latency,
+                 sink.live.chunks, sink.live.unit)
+        audio, track = sink.voice()
+        transcript = Transcript(tuple(words), recording.duration_s, source=str(dest), model=self.transcriber.name)
+        result = TakeResult(transcript, recording.stopped_by, latency, whole_file_words=sink.live.whole_file_words,
+                            audio=audio, track=track, error=recording.error)
         if result.stopped_by == "interrupt":
             self.view.note("stopped (Ctrl-C): the take is kept and scored")
         elif result.stopped_by == "write_error":
@@ -226,11 +180,21 @@ class Practice:
                     self._note_unscored(session)
                 raise
             session.finish(status)
-            self.final.apply(session)
+            self._keep_final_passes(session, q, level)
         finally:
             session.release()
         self.view.note(f"saved: {session.path}")
         return session
+
+    def _keep_final_passes(self, session: Session, q: Question, level: str) -> None:
+        """Each take's final transcript, rescored as its take was scored (same question, same voice)."""
+        for done in self.final.collect():
+            fu, voice = self._asked[done.index]
+
+            def rescore(transcript: Transcript, fu: FollowUp | None = fu, voice=voice) -> dict:
+                return self._score(transcript, q, level, fu, voice)[1]
+
+            keep_final(session, done, rescore, self.view)
 
     def _note_unscored(self, session: Session) -> None:
         """After a second Ctrl-C: say where each take that was not scored is, and how to score it."""
@@ -241,56 +205,110 @@ class Practice:
                 self.view.note(f"the take is kept at {path}, not scored: "
                                f"starcoach replay {session.id}{answer} --rescore --save scores it")
 
+    def _score(self, transcript: Transcript, q: Question, level: str, fu: FollowUp | None, voice) -> tuple[Any, dict]:
+        """The score of the main answer (fu None) or of follow-up `fu`, and the result the session keeps."""
+        if fu is None:
+            scored = score_transcript(transcript, q, level, self.bank.rubric, voice=voice)
+            return scored, answer_dict(scored, question_text=q.question)
+        scored = score_follow_up(transcript, q, fu, level, voice=voice)
+        return scored, follow_up_dict(scored, text=fu.text)
+
     def _answers(self, session: Session, q: Question, level: str) -> str:
         """Ask, record and score the main answer and its follow-ups; "complete" or "interrupted"."""
-        self.speaker.say(q.question)
-        session.add_answer({"kind": "main", "audio": session.audio_path(0).name, "result": None})
-        take = self._take(session, 0, q.targets.sections, q.targets.total)
-        voice = self._voice(take, session.audio_path(0))
-
-        def rescore_main(transcript: Transcript) -> dict:
-            return answer_dict(score_transcript(transcript, q, level, self.bank.rubric, voice=voice),
-                               question_text=q.question)
-
-        scored = score_transcript(take.transcript, q, level, self.bank.rubric, voice=voice)
-        session.set_result(0, answer_dict(scored, question_text=q.question))
-        self.view.show(terminal_report(scored, title=q.title))
-        self._queue_final(session, 0, take, rescore_main)
-        if take.stopped_by in ("interrupt", "write_error"):
+        if not self._answer(session, q, level, 0, None):
             return "interrupted"
         for i, fu in enumerate(choose_follow_ups(q, level, self.opts.follow_ups, self.rng), start=1):
-            self.speaker.say(fu.text)
-            session.add_answer({"kind": "follow_up", "follow_up": fu.id, "text": fu.text,
-                                "audio": session.audio_path(i).name, "result": None})
-            lo, hi = fu.target
-            take = self._take(session, i, _follow_up_split(lo, hi), fu.target)
-            fu_voice = self._voice(take, session.audio_path(i))
-
-            def rescore(transcript: Transcript, fu: FollowUp = fu, fu_voice=fu_voice) -> dict:
-                return follow_up_dict(score_follow_up(transcript, q, fu, level, voice=fu_voice), text=fu.text)
-
-            scored_fu = score_follow_up(take.transcript, q, fu, level, voice=fu_voice)
-            session.set_result(i, follow_up_dict(scored_fu, text=fu.text))
-            self.view.show(follow_up_report(scored_fu, text=fu.text))
-            self._queue_final(session, i, take, rescore)
-            if take.stopped_by in ("interrupt", "write_error"):
+            if not self._answer(session, q, level, i, fu):
                 return "interrupted"
         return "complete"
 
-    def _queue_final(self, session: Session, index: int, take: TakeResult, rescore) -> None:
+    def _answer(self, session: Session, q: Question, level: str, i: int, fu: FollowUp | None) -> bool:
+        """Answer `i`: the main one (fu None) or follow-up `fu`. False when its take ended the session."""
+        if fu is None:
+            self.speaker.say(q.question)
+            session.add_answer({"kind": "main", "audio": session.audio_path(0).name, "result": None})
+            take = self._take(session, 0, q.targets.sections, q.targets.total)
+        else:
+            self.speaker.say(fu.text)
+            session.add_answer({"kind": "follow_up", "follow_up": fu.id, "text": fu.text,
+                                "audio": session.audio_path(i).name, "result": None})
+            take = self._take(session, i, _follow_up_split(*fu.target), fu.target)
+        voice = self._voice(take, session.audio_path(i))
+        self._asked[i] = (fu, voice)
+        scored, result = self._score(take.transcript, q, level, fu, voice)
+        session.set_result(i, result)
+        self.view.show(terminal_report(scored, title=q.title) if fu is None else follow_up_report(scored, text=fu.text))
+        self._queue_final(session, i, take)
+        return take.stopped_by not in ("interrupt", "write_error")
+
+    def _queue_final(self, session: Session, index: int, take: TakeResult) -> None:
         """A recorded take whose live words may differ from a whole-file pass goes for its final pass.
 
-        The Whisper live path is the whole-file algorithm run as the audio arrives (stream.py) and
-        says when its words are those of a whole-file pass to the bit: then there is nothing to redo.
+        The Whisper live path is the whole-file algorithm run as the audio arrives (whisper_live.py)
+        and says when its words are those of a whole-file pass to the bit: then there is nothing to redo.
         """
         if take.stopped_by == "input":
             return  # a file given with --input was transcribed whole
         session.update_answer(index, live={"whole_file_words": take.whole_file_words,
                                            "words_ready_s": round(take.report_latency_s, 2)})
         if self.opts.final_pass and not take.whole_file_words:
-            self.final.submit(index, session.audio_path(index), take.transcript, rescore)
+            self.final.submit(index, session.audio_path(index), take.transcript)
 
 
 def _follow_up_split(lo: float, hi: float) -> dict[str, tuple[float, float]]:
     """A follow-up has no STAR target; the live bar shows its whole window as 'action'."""
     return {"situation": (0, 0), "task": (0, 0), "action": (lo, hi), "result": (0, 0)}
+
+
+# --------------------------------------------------------------------- a final pass kept in the session
+
+
+def headline(result: dict[str, Any]) -> str:
+    """'score 72' for a main answer; 'checks passed 3/4' for a follow-up (it has no score)."""
+    if isinstance(result.get("score"), (int, float)):
+        return f"score {result['score']:g}"
+    findings = [f for f in result.get("findings", []) if f.get("severity") != "info"]
+    return f"checks passed {sum(bool(f.get('passed')) for f in findings)}/{len(findings)}"
+
+
+def flipped(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Ids of the checks whose outcome changed, marked with how: '+metric' now passes, '-metric' now fails."""
+    old = {f.get("id"): bool(f.get("passed")) for f in before.get("findings", [])}
+    out = []
+    for f in after.get("findings", []):
+        was = old.get(f.get("id"))
+        if was is not None and was != bool(f.get("passed")):
+            out.append(("+" if f.get("passed") else "-") + str(f.get("id")))
+    return out
+
+
+def score_change(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """'score 78 → 100 (+metric)': how the headline moved, and the checks that flipped."""
+    old, new = headline(before), headline(after)
+    if old == new:
+        change = f"{new}, unchanged"
+    else:
+        name = old.rsplit(" ", 1)[0]
+        change = f"{old} \u2192 {new.rsplit(' ', 1)[1]}" if new.startswith(name + " ") else f"{old} \u2192 {new}"
+    moved = flipped(before, after)
+    return change + (f" ({', '.join(moved)})" if moved else "")
+
+
+def keep_final(session: Session, done: FinalTranscript, rescore: Callable[[Transcript], dict], view) -> None:
+    """Keep answer `done.index`'s final transcript in the session (rescored when it differs from the
+    live one; the live text and headline are kept beside it), and tell the candidate."""
+    label = "answer" if done.index == 0 else f"follow-up {done.index}"
+    if done.final is None:
+        view.note(f"{label}: final pass failed ({done.error}); the live transcript is kept")
+        return
+    before = session.answers[done.index]["result"] or {}
+    summary: dict[str, Any] = {"changed_words": done.changed_words, "seconds": round(done.seconds, 2)}
+    if done.changed_words == 0:
+        session.update_answer(done.index, final_pass=summary)
+        view.note(f"{label}: final transcript matches the live one ({headline(before)})")
+        return
+    after = rescore(done.final)
+    summary.update(live_text=join_words(done.live.words), live_headline=headline(before))
+    session.update_answer(done.index, result=after, final_pass=summary)
+    view.note(f"{label}: final transcript differs in {done.changed_words} of {len(done.live.words)} words; "
+              f"{score_change(before, after)}")

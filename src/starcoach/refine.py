@@ -1,13 +1,15 @@
 """The final pass: each recorded take transcribed again as a whole, after its live report.
 
-The Whisper live path (stream.py) is the whole-file algorithm run as the audio arrives, and says
-when its words are the whole-file words to the bit. When they may not be (the take's loudest
-moment came after some windows were decoded; a device resampled live) or the live path was
-chunks cut at pauses (live.py), the take is transcribed again in the background (while the next
-question is spoken and answered), and the session keeps that transcript, rescored. Replay, reports and progress then read what `starcoach score` would make
-of the same file, and the candidate is told when the score moved.
+The Whisper live path (whisper_live.py) is the whole-file algorithm run as the audio arrives, and
+says when its words are the whole-file words to the bit. When they may not be (the take's loudest
+moment came after some windows were decoded; a device resampled live) or the live path was chunks
+cut at pauses (chunked_live.py), the take is transcribed again in the background (while the next
+question is spoken and answered). This module only transcribes: it hands back each take's final
+transcript, how many words differ from the live one and how long it took; the practice loop
+rescores it and keeps it in the session, so replay, reports and progress read what `starcoach
+score` would make of the same file, and the candidate is told when the score moved.
 
-The transcription, the audio loading and the scoring are passed in; no device library here.
+The transcription and the audio loading are passed in; no device library here.
 """
 
 from __future__ import annotations
@@ -19,16 +21,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from starcoach.live_session import join_through_ctrl_c
 from starcoach.records import Transcript, Word, join_words
 from starcoach.wer import normalize, word_edits
 
 log = logging.getLogger("starcoach")
-
-Rescore = Callable[[Transcript], dict[str, Any]]  # a transcript -> the answer's result dict
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,28 +41,23 @@ class FinalPass:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FinalTranscript:
+    """What the final pass of answer `index` gives the loop: the live transcript it started from,
+    the whole-take one (None when the pass failed or heard nothing: `error` says why), and how
+    many words the two differ in."""
+
+    index: int
+    live: Transcript
+    final: Transcript | None
+    changed_words: int
+    seconds: float
+    error: str | None = None
+
+
 def changed_words(first: tuple[Word, ...], second: tuple[Word, ...]) -> int:
     """Word edits (case and punctuation ignored) that turn the first transcript into the second."""
     return word_edits(normalize(join_words(first)), normalize(join_words(second)))
-
-
-def headline(result: dict[str, Any]) -> str:
-    """'score 72' for a main answer; 'checks passed 3/4' for a follow-up (it has no score)."""
-    if isinstance(result.get("score"), (int, float)):
-        return f"score {result['score']:g}"
-    findings = [f for f in result.get("findings", []) if f.get("severity") != "info"]
-    return f"checks passed {sum(bool(f.get('passed')) for f in findings)}/{len(findings)}"
-
-
-def flipped(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """Ids of the checks whose outcome changed, marked with how: '+metric' now passes, '-metric' now fails."""
-    old = {f.get("id"): bool(f.get("passed")) for f in before.get("findings", [])}
-    out = []
-    for f in after.get("findings", []):
-        was = old.get(f.get("id"))
-        if was is not None and was != bool(f.get("passed")):
-            out.append(("+" if f.get("passed") else "-") + str(f.get("id")))
-    return out
 
 
 class _Cancelled(Exception):
@@ -155,32 +150,30 @@ class FinalPassWorker:
         self._cancelled.set()
         self.close()
         if self._thread is not None:
-            from starcoach.stream import join_through_ctrl_c
-
             join_through_ctrl_c(self._thread, timeout)
 
 
 class FinalPasses:
-    """The practice loop's side: queue takes, then put the final transcripts into the session."""
+    """The practice loop's side: queue takes, then collect their final transcripts."""
 
     def __init__(self, transcriber, view, load: Callable[[Path], np.ndarray] | None = None) -> None:
         self._worker = FinalPassWorker(transcriber.transcribe, load or _load_audio)
         self._view = view
-        self._firsts: dict[int, tuple[Transcript, Rescore]] = {}
+        self._live: dict[int, Transcript] = {}
 
-    def submit(self, index: int, audio: Path, live: Transcript, rescore: Rescore) -> None:
-        self._firsts[index] = (live, rescore)
+    def submit(self, index: int, audio: Path, live: Transcript) -> None:
+        self._live[index] = live
         self._worker.submit(index, audio)
 
     def cancel(self) -> None:
         """Give up the passes (the session ends some other way); returns once no pass is running."""
         self._worker.cancel()
 
-    def apply(self, session) -> None:
-        """Wait for the passes (Ctrl-C skips the rest) and keep each final transcript in the session."""
+    def collect(self) -> list[FinalTranscript]:
+        """Wait for the passes (Ctrl-C skips the rest) and give each one's outcome, in submission order."""
         self._worker.close()
-        if not self._firsts:
-            return
+        if not self._live:
+            return []
         if self._worker.pending:
             self._view.note("final transcript: transcribing the whole take again (Ctrl-C to skip)")
         try:
@@ -189,36 +182,14 @@ class FinalPasses:
             self._worker.cancel()  # a moment: the pass stops at its next segment
             passes = [p for p in self._worker.finished() if p.error != "cancelled"]
             self._view.note("final transcript skipped where unfinished: the live transcript is kept")
-        for done in passes:
-            self._apply_one(session, done)
+        return [self._outcome(done) for done in passes]
 
-    def _apply_one(self, session, done: FinalPass) -> None:
-        live, rescore = self._firsts[done.index]
-        label = "answer" if done.index == 0 else f"follow-up {done.index}"
-        if done.words is None or not done.words:
-            why = done.error or "no words"
-            self._view.note(f"{label}: final pass failed ({why}); the live transcript is kept")
-            return
-        edits = changed_words(live.words, done.words)
-        before = session.answers[done.index]["result"] or {}
-        summary: dict[str, Any] = {"changed_words": edits, "seconds": round(done.seconds, 2)}
-        if edits == 0:
-            session.update_answer(done.index, final_pass=summary)
-            self._view.note(f"{label}: final transcript matches the live one ({headline(before)})")
-            return
+    def _outcome(self, done: FinalPass) -> FinalTranscript:
+        live = self._live[done.index]
+        if not done.words:
+            return FinalTranscript(done.index, live, None, 0, done.seconds, done.error or "no words")
         final = Transcript(done.words, live.duration_s, source=live.source, model=live.model)
-        after = rescore(final)
-        summary.update(live_text=join_words(live.words), live_headline=headline(before))
-        session.update_answer(done.index, result=after, final_pass=summary)
-        moved = flipped(before, after)
-        old, new = headline(before), headline(after)
-        if old == new:
-            change = f"{new}, unchanged"
-        else:  # "score 78 -> 100"
-            name = old.rsplit(" ", 1)[0]
-            change = f"{old} \u2192 {new.rsplit(' ', 1)[1]}" if new.startswith(name + " ") else f"{old} \u2192 {new}"
-        self._view.note(f"{label}: final transcript differs in {edits} of {len(live.words)} words; {change}"
-                        + (f" ({', '.join(moved)})" if moved else ""))
+        return FinalTranscript(done.index, live, final, changed_words(live.words, done.words), done.seconds)
 
 
 def _load_audio(path: Path) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Speech chunks from Silero VAD probabilities, as faster-whisper's `vad_filter` finds them.
 
-The live transcriber (stream.py) must drop silence exactly as whole-file transcription does, or
+The live transcriber (whisper_live.py) must drop silence exactly as whole-file transcription does, or
 Whisper would see different windows. faster-whisper's `get_speech_timestamps` runs the VAD model
 itself, over the whole file; the live path computes the probabilities as the audio arrives and
 needs only the decision logic, so this is that logic for faster-whisper's default VadOptions

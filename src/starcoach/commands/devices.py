@@ -8,7 +8,7 @@ from starcoach.commands.common import out
 
 
 def devices_table() -> Table:
-    from starcoach.devices.microphone import list_devices
+    from starcoach.devices.portaudio import list_devices
 
     table = Table(title="Audio devices", title_justify="left")
     for col in ("index", "name", "inputs", "outputs", "rate", "default"):

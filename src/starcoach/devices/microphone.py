@@ -5,11 +5,13 @@ Two parts that can be used and tested apart:
 * the stream: `SoundDeviceMicrophone` opens a `sounddevice.InputStream` whose callback (on
   PortAudio's thread) only puts a copy of each block on a `queue.Queue`;
 * the writer: `write_take()` drains that queue on the calling thread, writes every block to an
-  open `soundfile.SoundFile` as it arrives, reports levels and asks `should_stop` after each block.
+  open `soundfile.SoundFile` as it arrives, hands each block and its status to the take's sink
+  and asks `should_stop` after each block.
 
 The WAV's header sizes are rewritten and the file synced every `flush_s` seconds of audio, so a
 take whose process is killed is still a valid WAV holding all but the last `flush_s` seconds.
-Ctrl-C ends the take and keeps it (``stopped_by="interrupt"``).
+Ctrl-C ends the take and keeps it (``stopped_by="interrupt"``). Level maths and the stop rules
+are in levels.py; finding and opening PortAudio, in devices/portaudio.py.
 
 `sounddevice` is imported only when a device is used: importing this module needs no sound card.
 """
@@ -20,7 +22,6 @@ import contextlib
 import logging
 import os
 import queue
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,52 +31,18 @@ from typing import Any, Protocol
 import numpy as np
 
 from starcoach.audio import as_pcm16
+from starcoach.devices import portaudio
 from starcoach.errors import StarcoachError
+from starcoach.levels import SPEECH_RMS, Level, RecordingStatus, SpeechTracker, block_level
 
-__all__ = [
-    "Level",
-    "Microphone",
-    "Recording",
-    "RecordingStatus",
-    "SoundDeviceMicrophone",
-    "SpeechTracker",
-    "StopPolicy",
-    "block_level",
-    "list_devices",
-    "load_sounddevice",
-    "quiet_stderr",
-    "peak",
-    "rms",
-    "write_take",
-]
+__all__ = ["Recording", "SoundDeviceMicrophone", "TakeSink", "TakeSource", "write_take"]
 
 log = logging.getLogger("starcoach.microphone")
 
-SPEECH_RMS = 0.02  # a block louder than this (RMS of samples in -1..1) counts as speech
-_HINT = "run `starcoach devices` to see what is available"
 _SFC_UPDATE_HEADER_NOW = 0x1060  # libsndfile: rewrite the header sizes of a file open for writing
 
 
 # --------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True, slots=True)
-class Level:
-    """Loudness of one block, both in 0..1 (full scale)."""
-
-    rms: float
-    peak: float
-
-
-@dataclass(frozen=True, slots=True)
-class RecordingStatus:
-    """What the recorder knows after each block: passed to `should_stop` and `on_block`."""
-
-    elapsed_s: float  # audio recorded so far (from the sample count, not the wall clock)
-    level: Level  # of the last block
-    speech_started: bool
-    silence_s: float  # quiet audio since the last speech block (0 before speech starts)
-    sample_rate: int = 16000  # the rate the blocks are recorded at
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,104 +52,37 @@ class Recording:
     path: Path
     duration_s: float
     sample_rate: int
-    stopped_by: str  # "enter" | "interrupt" | "silence" | "max_length" | "callback" | "write_error"
+    stopped_by: str  # "enter" | "interrupt" | "silence" | "max_length" | "callback" | "write_error" | "input"
     error: str | None = None  # with "write_error": why the file could not be written (disk full, size limit)
 
 
-class Microphone(Protocol):
+class TakeSink(Protocol):
+    """What a take is handed to while it is written: each block's samples, then (from the
+    microphone) the status after it. The practice loop's sink feeds the live transcription, the
+    pitch tracking, the recording panel and the Enter key (take.py)."""
+
+    def audio(self, block: np.ndarray, rate: int) -> None: ...  # the block as saved, to the bit; (frames,) if mono
+
+    def status(self, status: RecordingStatus) -> None: ...
+
+
+class TakeSource(Protocol):
+    """Where a take comes from: the microphone, or a recording given with --input (devices/file_input.py).
+
+    `record` writes the take to `path` and hands it to `sink` as it goes; `realtime` says whether the
+    take is heard as it is spoken (the microphone: a live panel, Enter, live words) or known whole at
+    once (a file: transcribed whole, and never stopped early).
+    """
+
+    realtime: bool
+
     def record(
         self,
         path: Path,
         *,
         should_stop: Callable[[RecordingStatus], bool],
-        on_block: Callable[[RecordingStatus], None] | None = None,
-        on_audio: Callable[[np.ndarray], None] | None = None,
+        sink: TakeSink | None = None,
     ) -> Recording: ...
-
-
-# --------------------------------------------------------------------------- signal maths (pure)
-
-
-def rms(block: np.ndarray) -> float:
-    """Root mean square of all samples of `block` (0.0 for an empty block)."""
-    x = np.asarray(block, dtype=np.float64)
-    if x.size == 0:
-        return 0.0
-    return float(np.sqrt(np.mean(np.square(x))))
-
-
-def peak(block: np.ndarray) -> float:
-    """Largest absolute sample of `block` (0.0 for an empty block)."""
-    x = np.asarray(block)
-    if x.size == 0:
-        return 0.0
-    return float(np.max(np.abs(x)))
-
-
-def block_level(block: np.ndarray) -> Level:
-    return Level(rms=rms(block), peak=peak(block))
-
-
-class SpeechTracker:
-    """Turns (elapsed, level) after each block into "has speech started" and "silence since".
-
-    A block whose RMS reaches `speech_rms` is speech. Pure state, no audio device.
-    """
-
-    def __init__(self, speech_rms: float = SPEECH_RMS) -> None:
-        self.speech_rms = speech_rms
-        self.speech_started = False
-        self._last_speech_end_s = 0.0
-
-    def update(self, elapsed_s: float, level: Level) -> float:
-        """Feed one block ending at `elapsed_s`; return the silence since the last speech."""
-        if level.rms >= self.speech_rms:
-            self.speech_started = True
-            self._last_speech_end_s = elapsed_s
-            return 0.0
-        if not self.speech_started:
-            return 0.0
-        return max(0.0, elapsed_s - self._last_speech_end_s)
-
-
-class StopPolicy:
-    """The usual stop rules, callable as `should_stop`.
-
-    Stops, in this order of precedence, when `stop_requested` is set ("enter": the CLI sets it
-    when Enter is pressed), when `max_s` of audio has been recorded ("max_length"), or when
-    `silence_after_speech_s` of quiet follows speech ("silence"; never before speech starts).
-    After it returns True, `reason` says which rule fired; the recorder copies it into
-    `Recording.stopped_by`.
-    """
-
-    def __init__(
-        self,
-        max_s: float,
-        silence_after_speech_s: float | None = None,
-        speech_rms: float = SPEECH_RMS,
-    ) -> None:
-        self.max_s = max_s
-        self.silence_after_speech_s = silence_after_speech_s
-        self.stop_requested = threading.Event()
-        self.reason: str | None = None
-        self._speech = SpeechTracker(speech_rms)
-
-    def request_stop(self) -> None:
-        self.stop_requested.set()
-
-    def __call__(self, status: RecordingStatus) -> bool:
-        silence_s = self._speech.update(status.elapsed_s, status.level)
-        if self.stop_requested.is_set():
-            self.reason = "enter"
-        elif status.elapsed_s >= self.max_s:
-            self.reason = "max_length"
-        elif (
-            self.silence_after_speech_s is not None
-            and self._speech.speech_started
-            and silence_s >= self.silence_after_speech_s
-        ):
-            self.reason = "silence"
-        return self.reason is not None
 
 
 # --------------------------------------------------------------------------- the writer
@@ -216,8 +116,7 @@ def write_take(
     sample_rate: int,
     channels: int = 1,
     should_stop: Callable[[RecordingStatus], bool],
-    on_block: Callable[[RecordingStatus], None] | None = None,
-    on_audio: Callable[[np.ndarray], None] | None = None,
+    sink: TakeSink | None = None,
     speech_rms: float = SPEECH_RMS,
     flush_s: float = 0.5,
     poll_s: float = 0.25,
@@ -228,7 +127,8 @@ def write_take(
     Returns when `should_stop(status)` is true or on Ctrl-C; the file is closed properly either
     way. `should_stop` is also asked every `poll_s` while no block arrives (so Enter works on a
     stalled device), and after `stall_s` without a block the take fails with StarcoachError.
-    Blocks are (frames, channels) or (frames,) arrays; `on_audio` gets (frames,) for mono.
+    Blocks are (frames, channels) or (frames,) arrays; `sink.audio` gets (frames,) for mono, then
+    `sink.status` the status after the block.
     """
     import soundfile
 
@@ -260,11 +160,10 @@ def write_take(
         elapsed = frames / sample_rate
         silence = tracker.update(elapsed, level)
         status = RecordingStatus(elapsed, level, tracker.speech_started, silence, sample_rate)
-        if on_audio is not None:
+        if sink is not None:
             saved = pcm.astype(np.float32) / np.float32(32768.0)  # the file's samples, to the bit
-            on_audio(saved[:, 0] if channels == 1 else saved)
-        if on_block is not None:
-            on_block(status)
+            sink.audio(saved[:, 0] if channels == 1 else saved, sample_rate)
+            sink.status(status)
 
     error: str | None = None
     try:
@@ -284,7 +183,7 @@ def write_take(
                         stopped_by = getattr(should_stop, "reason", None) or "callback"
                     elif waited_s >= stall_s:
                         raise StarcoachError(
-                            f"the microphone sent no audio for {stall_s:.0f} s; {_HINT}"
+                            f"the microphone sent no audio for {stall_s:.0f} s; {portaudio.HINT}"
                         ) from None
                     continue
                 waited_s = 0.0
@@ -340,59 +239,6 @@ def _write_reason(error: BaseException, path: Path | None = None) -> str:
 # --------------------------------------------------------------------------- the device
 
 
-@contextlib.contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Send fd 2 to /dev/null for a moment: ALSA's C code prints probing noise there."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def load_sounddevice() -> ModuleType:
-    """Import sounddevice (which starts PortAudio) quietly; StarcoachError if it is absent."""
-    try:
-        with quiet_stderr():
-            import sounddevice
-    except OSError as e:  # sounddevice raises OSError when libportaudio is not installed
-        raise StarcoachError(
-            f"no audio system: PortAudio is missing ({e}); install libportaudio2"
-        ) from None
-    except ImportError as e:
-        raise StarcoachError(f"no audio system: the sounddevice package is missing ({e})") from None
-    return sounddevice
-
-
-def list_devices() -> list[dict]:
-    """Every audio device PortAudio sees, as plain dicts (for `starcoach devices`)."""
-    sd = load_sounddevice()
-    try:
-        default_in, default_out = sd.default.device
-        found = sd.query_devices()
-    except sd.PortAudioError as e:
-        raise StarcoachError(f"could not list audio devices: {e}") from None
-    return [
-        {
-            "name": d["name"],
-            "index": d["index"],
-            "max_input_channels": d["max_input_channels"],
-            "max_output_channels": d["max_output_channels"],
-            "default_samplerate": d["default_samplerate"],
-            "is_default_input": d["index"] == default_in,
-            "is_default_output": d["index"] == default_out,
-        }
-        for d in found
-    ]
-
-
 class SoundDeviceMicrophone:
     """The real microphone, through PortAudio (sounddevice).
 
@@ -400,6 +246,8 @@ class SoundDeviceMicrophone:
     Records at `sample_rate` (16 kHz by default) when the device accepts it, else at the device's
     own rate (logged; `Recording.sample_rate` says which).
     """
+
+    realtime = True
 
     def __init__(
         self,
@@ -418,7 +266,7 @@ class SoundDeviceMicrophone:
 
     def check(self) -> None:
         """StarcoachError now, in one line, if this microphone is missing or cannot record."""
-        self._open_settings(load_sounddevice())
+        self._open_settings(portaudio.load_sounddevice())
 
     def _open_settings(self, sd: ModuleType) -> tuple[dict, int]:
         """The device's info and the rate to record at; StarcoachError when there is no such mic."""
@@ -428,11 +276,11 @@ class SoundDeviceMicrophone:
             what = "no microphone found"
             if self.device is not None:
                 what = f"no microphone {self.device!r}"
-            raise StarcoachError(f"{what} (PortAudio: {e}); {_HINT}") from None
+            raise StarcoachError(f"{what} (PortAudio: {e}); {portaudio.HINT}") from None
         if info["max_input_channels"] < self.channels:
             raise StarcoachError(
                 f"microphone {info['name']!r} has {info['max_input_channels']} input channels, "
-                f"{self.channels} needed; {_HINT}"
+                f"{self.channels} needed; {portaudio.HINT}"
             )
         rate = self.sample_rate
         try:
@@ -452,10 +300,9 @@ class SoundDeviceMicrophone:
         path: Path,
         *,
         should_stop: Callable[[RecordingStatus], bool],
-        on_block: Callable[[RecordingStatus], None] | None = None,
-        on_audio: Callable[[np.ndarray], None] | None = None,
+        sink: TakeSink | None = None,
     ) -> Recording:
-        sd = load_sounddevice()
+        sd = portaudio.load_sounddevice()
         info, rate = self._open_settings(sd)
         blocks: queue.Queue[np.ndarray] = queue.Queue()
 
@@ -473,7 +320,7 @@ class SoundDeviceMicrophone:
             )
         except sd.PortAudioError as e:
             raise StarcoachError(
-                f"could not open microphone {info['name']!r}: {e}; {_HINT}"
+                f"could not open microphone {info['name']!r}: {e}; {portaudio.HINT}"
             ) from None
         log.info("recording from %r at %d Hz into %s", info["name"], rate, path)
         with stream:
@@ -483,8 +330,7 @@ class SoundDeviceMicrophone:
                 sample_rate=rate,
                 channels=self.channels,
                 should_stop=should_stop,
-                on_block=on_block,
-                on_audio=on_audio,
+                sink=sink,
                 speech_rms=self.speech_rms,
                 stall_s=max(5.0, 10 * self.block_s),
             )

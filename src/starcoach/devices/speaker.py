@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from starcoach.devices.microphone import load_sounddevice, quiet_stderr
+from starcoach.devices import portaudio
 from starcoach.errors import StarcoachError
 
 __all__ = [
@@ -128,18 +128,15 @@ class Pyttsx3Speaker:
         self.device = device
         self._engine = self._make_engine(rate, voice)
         try:
-            self._sd = load_sounddevice()
+            self._sd = portaudio.load_sounddevice()
+            self._output = portaudio.output_device(self._sd, device)
         except StarcoachError as e:
             raise NoSpeech(str(e)) from None
-        try:
-            self._output = self._sd.query_devices(device, "output")
-        except (self._sd.PortAudioError, ValueError) as e:
-            raise NoSpeech(f"no audio output device found (PortAudio: {e})") from None
 
     @staticmethod
     def _make_engine(rate: int | None, voice: str | None) -> Any:
         try:
-            with quiet_stderr():
+            with portaudio.quiet_stderr():
                 import pyttsx3
 
                 engine = pyttsx3.init()
@@ -218,7 +215,7 @@ class Pyttsx3Speaker:
                 for start in range(0, len(data), chunk):
                     stream.write(data[start : start + chunk])
         except sd.PortAudioError as e:
-            raise StarcoachError(f"could not play sound on {self._output['name']!r}: {e}") from None
+            raise portaudio.cannot_play(self._output, e) from None
         took = time.monotonic() - started
         if took >= 0.5 * duration:
             # Closing the stream can return while the last buffer is still being heard: the

@@ -27,21 +27,21 @@ Decoding settings, each measured on this project's 2-core CPU (bench/TRANSCRIBE.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from starcoach.audio import SAMPLE_RATE
+from starcoach.audio import SAMPLE_RATE, resample
+from starcoach.devices.whisper_windows import SileroProbs, WhisperWindows, stable_features
 from starcoach.errors import StarcoachError
 from starcoach.models import BUNDLED, DEFAULT_MODEL, resolve_model
 from starcoach.records import Word
+from starcoach.whisper_live import WhisperLiveSession, words_of_segment
 
 if TYPE_CHECKING:  # pragma: no cover
     from faster_whisper import WhisperModel
-
-    from starcoach.stream import StreamTranscriber
 
 __all__ = ["DECODE_OPTIONS", "DEFAULT_CPU_THREADS", "Transcriber", "WhisperTranscriber"]
 
@@ -143,8 +143,6 @@ class WhisperTranscriber:
                     f"could not load the Whisper model {self.name!r} ({_one_line(e)}); "
                     f"the bundled models are {bundled}"
                 ) from None
-            from starcoach.devices.whisper_stream import stable_features
-
             stable_features(self._model.feature_extractor)  # the live path's features, to the bit
         return self._model
 
@@ -172,15 +170,11 @@ class WhisperTranscriber:
             on_progress(duration)
         return words
 
-    def stream(self) -> StreamTranscriber:
+    def live_session(self) -> WhisperLiveSession:
         """A live transcription whose words at the stop equal `transcribe()` of the whole take
-        (stream.py); feed it 16 kHz blocks as they are recorded."""
-        from starcoach.devices.whisper_stream import SileroProbs, WhisperWindows
-        from starcoach.live import resample
-        from starcoach.stream import StreamTranscriber
-
+        (whisper_live.py); feed it 16 kHz blocks as they are recorded."""
         windows = WhisperWindows.for_model(self.load(), dict(DECODE_OPTIONS))
-        return StreamTranscriber(SileroProbs(), windows, resample=resample)
+        return WhisperLiveSession(SileroProbs(), windows, resample=resample)
 
     def _segments(self, model: WhisperModel, samples: np.ndarray) -> Iterator[Any]:
         """faster-whisper's segments as they are decoded; its failures as StarcoachError.
@@ -203,25 +197,6 @@ def _as_mono(audio: np.ndarray) -> np.ndarray:
     elif samples.ndim != 1:
         raise ValueError(f"audio must be 1-D (or frames x channels), not shape {samples.shape}")
     return np.ascontiguousarray(samples)
-
-
-def words_of_segment(heard: Iterable[Any], duration: float, previous_start: float) -> list[Word]:
-    """One Whisper segment's words (objects with .word, .start, .end, .probability) as Words."""
-    words = []
-    for w in heard:
-        text = w.word.strip()
-        if not any(ch.isalnum() for ch in text):
-            continue  # a lone "." or "-" is not a word
-        start = min(max(float(w.start), previous_start), duration)
-        end = min(max(float(w.end), start), duration)
-        if words and not w.word[:1].isspace() and text[:1] in "-'":
-            # Whisper splits "e-commerce" into " e" and "-commerce" (no leading space): one written word.
-            first = words.pop()
-            words.append(Word(first.text + text, first.start, end, min(first.probability, float(w.probability))))
-        else:
-            words.append(Word(text, start, end, float(w.probability)))
-        previous_start = start
-    return words
 
 
 def _one_line(error: BaseException) -> str:

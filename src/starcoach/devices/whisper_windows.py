@@ -1,4 +1,4 @@
-"""The faster-whisper side of live transcription (stream.py): VAD probabilities as the audio
+"""The faster-whisper side of live transcription (whisper_live.py): VAD probabilities as the audio
 arrives, and one 30 s window decoded exactly as `WhisperModel.transcribe` decodes it.
 
 Why not call `transcribe` on pieces: its loop decides where the next window starts only after
@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from starcoach.records import Word
-from starcoach.stream import HOP, WINDOW_FRAMES, Heard, WindowResult, window_region
 from starcoach.vad_chunks import VAD_WINDOW
+from starcoach.whisper_live import HOP, WINDOW_FRAMES, Heard, WindowResult, window_region, words_of_segment
 
 _CONTEXT = 64  # samples of the previous VAD window the Silero model sees with each window
 
@@ -188,8 +188,6 @@ class WhisperWindows:
 
     @staticmethod
     def words(segments: list[list[Heard]], duration: float) -> list[Word]:
-        from starcoach.devices.transcriber import words_of_segment
-
         words: list[Word] = []
         for segment in segments:
             words.extend(words_of_segment(segment, duration, words[-1].start if words else 0.0))

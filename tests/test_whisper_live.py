@@ -1,4 +1,4 @@
-"""The live transcription that reproduces whole-file transcription (stream.py, vad_chunks.py), on plain
+"""The live transcription that reproduces whole-file transcription (whisper_live.py, vad_chunks.py), on plain
 data: a fake VAD (any non-zero sample is speech) and a fake Whisper that 'hears' constant-valued runs
 of samples as words and, like Whisper, leaves a word cut by the window's end to the next window."""
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from starcoach.records import Word
-from starcoach.stream import HOP, SETTLE_S, WINDOW_FRAMES, Heard, StreamTranscriber, WindowResult
 from starcoach.vad_chunks import SPEECH_PAD, VAD_WINDOW, Chunk, SpeechMap, collapse, speech_chunks
+from starcoach.whisper_live import HOP, SETTLE_S, WINDOW_FRAMES, Heard, WhisperLiveSession, WindowResult
 
 RATE = 16000
 
@@ -93,14 +93,14 @@ def talk(words: int, word_s: float = 0.7, gap_s: float = 0.2) -> list[tuple[str,
 
 def whole_file(audio: np.ndarray) -> list[Word]:
     """The reference: the same steps over the finished recording at once."""
-    stream = StreamTranscriber(FakeProbs(), FakeWhisper())
+    stream = WhisperLiveSession(FakeProbs(), FakeWhisper())
     stream.feed(audio)
     return stream.finish()
 
 
 def live(audio: np.ndarray, decoder: FakeWhisper, block_s: float = 0.1, pace_s: float = 0.002,
-         stop_after: float | None = None) -> tuple[list[Word], StreamTranscriber, int]:
-    stream = StreamTranscriber(FakeProbs(), decoder)
+         stop_after: float | None = None) -> tuple[list[Word], WhisperLiveSession, int]:
+    stream = WhisperLiveSession(FakeProbs(), decoder)
     block = int(block_s * RATE)
     for i in range(0, len(audio), block):
         stream.feed(audio[i:i + block])
@@ -169,7 +169,7 @@ def test_speech_after_a_long_pause_redoes_the_early_last_window() -> None:
 
 
 def test_decoder_errors_reach_finish() -> None:
-    stream = StreamTranscriber(FakeProbs(), FakeWhisper(fail_at=1))
+    stream = WhisperLiveSession(FakeProbs(), FakeWhisper(fail_at=1))
     stream.feed(recording(talk(5)))
     with pytest.raises(RuntimeError, match="decoder broke"):
         stream.finish()
@@ -177,7 +177,7 @@ def test_decoder_errors_reach_finish() -> None:
 
 def test_close_stops_the_worker_without_decoding_the_rest() -> None:
     decoder = FakeWhisper(delay_s=0.3)
-    stream = StreamTranscriber(FakeProbs(), decoder)
+    stream = WhisperLiveSession(FakeProbs(), decoder)
     stream.feed(recording(talk(100)))
     closer = threading.Timer(0.1, stream.close)
     closer.start()
@@ -198,18 +198,18 @@ def test_windows_decoded_before_a_louder_moment_are_decoded_again_while_idle() -
     audio[int(40.5 * RATE):] = np.minimum(audio[int(40.5 * RATE):], 0.001)
     decoder = FakeWhisper(loudness_matters=True)
     words, stream, _ = live(audio, decoder)
-    assert stream.exact and decoder.calls.count(0) > 1
+    assert stream.whole_file_words and decoder.calls.count(0) > 1
     assert [w.text for w in words] == [w.text for w in whole_file(audio)]
     decoder = FakeWhisper(loudness_matters=True)
     _, stream, _ = live(recording(talk(60))[::-1].copy(), decoder)  # loudest first: nothing to do again
-    assert stream.exact and decoder.calls.count(0) == 1
+    assert stream.whole_file_words and decoder.calls.count(0) == 1
 
 
 def test_a_louder_moment_just_before_the_stop_leaves_the_words_inexact() -> None:
     audio = recording(talk(40))
     audio[-RATE // 2:] = 0.5  # a loud last half second
     decoder = FakeWhisper(loudness_matters=True)
-    stream = StreamTranscriber(FakeProbs(), decoder)
+    stream = WhisperLiveSession(FakeProbs(), decoder)
     block = RATE // 10
     for i in range(0, len(audio) - RATE // 2, block):
         stream.feed(audio[i:i + block])
@@ -217,16 +217,16 @@ def test_a_louder_moment_just_before_the_stop_leaves_the_words_inexact() -> None
     time.sleep(0.5)  # the worker is idle now
     stream.feed(audio[-RATE // 2:])
     words = stream.finish()
-    assert not stream.exact, "the first window saw a quieter 'loudest' level than the whole take has"
+    assert not stream.whole_file_words, "the first window saw a quieter 'loudest' level than the whole take has"
     assert [w.text for w in words] == [w.text for w in whole_file(audio)]
 
 
 def test_resampled_blocks_are_not_exact() -> None:
-    stream = StreamTranscriber(FakeProbs(), FakeWhisper(), resample=lambda block, rate: block[::3].copy())
+    stream = WhisperLiveSession(FakeProbs(), FakeWhisper(), resample=lambda block, rate: block[::3].copy())
     audio = recording(talk(5))
     stream.feed(np.repeat(audio, 3), 48000)
     assert [w.text for w in stream.finish()] == [f"w{k}" for k in range(1, 6)]
-    assert not stream.exact
+    assert not stream.whole_file_words
 
 
 def test_features_of_a_slice_equal_the_whole_files_to_the_bit() -> None:
@@ -235,7 +235,7 @@ def test_features_of_a_slice_equal_the_whole_files_to_the_bit() -> None:
     makes the live words the whole-file words on every CPU."""
     from faster_whisper.feature_extractor import FeatureExtractor
 
-    from starcoach.devices.whisper_stream import log_mel, stable_features
+    from starcoach.devices.whisper_windows import log_mel, stable_features
 
     rng = np.random.default_rng(3)
     audio = (0.1 * rng.standard_normal(16000 * 70)).astype(np.float32)

@@ -1,7 +1,8 @@
 """Transcribe while the candidate is still speaking, for transcribers with no live path of their own.
 
-WhisperTranscriber has one (stream.py: the whole-file algorithm run as the audio arrives); this is
-the general fallback, used by the tests' fake transcribers, which only transcribe whole arrays.
+WhisperTranscriber has one (whisper_live.py: the whole-file algorithm run as the audio arrives);
+this is the general fallback, used by the tests' fake transcribers, which only transcribe whole
+arrays. Both are live sessions (live_session.py) to the practice loop.
 
 Audio arrives in small blocks. Once ~10 s are buffered, the buffer is cut at its last pause of at least
 0.3 s and that chunk goes to a worker thread; at the stop only the tail is left to transcribe. Cutting
@@ -19,12 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from starcoach.audio import SAMPLE_RATE, resample
+from starcoach.live_session import join_through_ctrl_c
 from starcoach.records import Word
-from starcoach.stream import join_through_ctrl_c
 
 log = logging.getLogger("starcoach")
 
-SAMPLE_RATE = 16000
 FRAME_S = 0.02
 
 
@@ -87,21 +88,16 @@ def find_cut(audio: np.ndarray, policy: ChunkPolicy = ChunkPolicy(), rate: int =
     return (start + need // 2) * frame
 
 
-def resample(audio: np.ndarray, rate: int, to: int = SAMPLE_RATE) -> np.ndarray:
-    """Linear resampling: enough for speech recognition when a device refuses 16 kHz."""
-    if rate == to or len(audio) == 0:
-        return audio.astype(np.float32, copy=False)
-    n = int(round(len(audio) * to / rate))
-    x = np.linspace(0, len(audio) - 1, n)
-    return np.interp(x, np.arange(len(audio)), audio).astype(np.float32)
-
-
-class LiveTranscriber:
+class ChunkedLiveSession:
     """Feed it blocks while recording; `finish()` returns every word, in order, with absolute times.
 
     `transcribe(chunk) -> list[Word]` (times relative to the chunk) runs on one worker thread, so
-    chunks are transcribed in order while the main thread keeps recording.
+    chunks are transcribed in order while the main thread keeps recording. Its words are never
+    taken for the whole-file words: a chunk's edges are not where a whole-file pass cuts.
     """
+
+    unit = "chunks"
+    whole_file_words = False
 
     def __init__(self, transcribe: Callable[[np.ndarray], list[Word]], *, rate: int = SAMPLE_RATE,
                  policy: ChunkPolicy = ChunkPolicy()) -> None:

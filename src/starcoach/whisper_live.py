@@ -18,7 +18,8 @@ on after a pause, the VAD changed its mind near the edge), windows are decoded a
 the result equal to the whole-file transcript by construction, not by luck.
 
 The model side (VAD probabilities, decoding one window) is behind two small interfaces; the real
-ones are in devices/whisper_stream.py, fakes in the tests. This module imports no device library.
+ones are in devices/whisper_windows.py, fakes in the tests. To the practice loop this is one of
+its live sessions (live_session.py). This module imports no device library.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
+from starcoach.live_session import join_through_ctrl_c
 from starcoach.records import Word
 from starcoach.vad_chunks import SAMPLE_RATE, Chunk, SpeechMap, collapse, speech_chunks
 
@@ -92,29 +94,16 @@ class _Window:
         return (a1 == len(speech)) == self.at_end and np.array_equal(speech[a0:a1], self.audio)
 
 
-def join_through_ctrl_c(thread: threading.Thread, timeout: float | None = None) -> None:
-    """Join a thread that runs the model, even if Ctrl-C is pressed again meanwhile: the program is
-    on its way out already, and leaving CTranslate2 running on a thread as it exits crashes it.
-    The wait is one window's decoding at most (the thread checks for the stop between windows)."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while thread.is_alive():
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:
-            return
-        try:
-            thread.join(left)
-        except KeyboardInterrupt:
-            log.info("Ctrl-C again: still waiting for the model's thread to stop")
-
-
-class StreamTranscriber:
+class WhisperLiveSession:
     """Feed it blocks while recording; `finish()` returns every word with times in the recording.
 
     A worker thread does the VAD and the decoding, so `feed` only appends. `windows` counts the
-    decodes (re-decodes included), for the log. After `finish()`, `exact` says whether the words are
-    the whole-file words to the bit: every window saw the reference the whole file gives (Whisper's
-    loudest level, which may come late in the take) and no block needed resampling.
+    decodes (re-decodes included), for the log. After `finish()`, `whole_file_words` says whether
+    the words are the whole-file words to the bit: every window saw the reference the whole file
+    gives (Whisper's loudest level, which may come late in the take) and no block needed resampling.
     """
+
+    unit = "windows"
 
     def __init__(self, probs: SpeechProbs, decoder: WindowDecoder, *, rate: int = SAMPLE_RATE,
                  resample: Callable[[np.ndarray, int], np.ndarray] | None = None) -> None:
@@ -131,13 +120,13 @@ class StreamTranscriber:
         self._finish_called = 0.0
         self._words: list[Word] = []
         self.windows = 0
-        self.exact = True
+        self.whole_file_words = True
         self._refreshed = 0  # the audio length at the last look for stale windows
         self._worker = threading.Thread(target=self._work, name="starcoach-live-transcriber", daemon=True)
         self._worker.start()
 
     @property
-    def chunks(self) -> int:  # the name the practice log uses for the live path's units of work
+    def chunks(self) -> int:  # the live session's name for its units of work
         return self.windows
 
     # ------------------------------------------------------------ the recording thread
@@ -146,11 +135,11 @@ class StreamTranscriber:
         block = np.asarray(block, dtype=np.float32)
         # The saved file is decoded with FFmpeg's downmix and resampler, not these: not exact then.
         if block.ndim == 2:  # (frames, channels) from the recorder
-            self.exact = self.exact and block.shape[1] == 1
+            self.whole_file_words = self.whole_file_words and block.shape[1] == 1
             block = block.mean(axis=1)
         if (rate or self._rate) != SAMPLE_RATE and self._resample is not None:
             block = self._resample(block, rate or self._rate)
-            self.exact = False
+            self.whole_file_words = False
         with self._wake:
             if self._n + len(block) > len(self._audio):
                 grown = np.zeros(max(2 * len(self._audio), self._n + len(block)), dtype=np.float32)
@@ -237,7 +226,7 @@ class StreamTranscriber:
                      self.windows - decodes_before, seek_at_start * HOP / SAMPLE_RATE, len(speech) / SAMPLE_RATE)
             self._words = self._decoder.words(_in_recording(self._windows, chunks), len(audio) / SAMPLE_RATE)
             if self._windows:
-                self.exact = self.exact and self._first_stale(self._decoder.reference(speech)) is None
+                self.whole_file_words = self.whole_file_words and self._first_stale(self._decoder.reference(speech)) is None
         elif not decoded and len(audio) - self._refreshed >= REFRESH_S * SAMPLE_RATE:
             self._refresh(speech, len(audio))
 
@@ -300,3 +289,23 @@ def _in_recording(windows: list[_Window], chunks: list[Chunk]) -> list[list[Hear
                 moved.append(Heard(w.word, to.original(w.start, i), to.original(w.end, i), w.probability))
             out.append(moved)
     return out
+
+
+def words_of_segment(heard: Iterable[Any], duration: float, previous_start: float) -> list[Word]:
+    """One Whisper segment's words (objects with .word, .start, .end, .probability: faster-whisper's
+    or Heard) as Words: times clamped to the take, in order; a token with no letter or digit dropped."""
+    words = []
+    for w in heard:
+        text = w.word.strip()
+        if not any(ch.isalnum() for ch in text):
+            continue  # a lone "." or "-" is not a word
+        start = min(max(float(w.start), previous_start), duration)
+        end = min(max(float(w.end), start), duration)
+        if words and not w.word[:1].isspace() and text[:1] in "-'":
+            # Whisper splits "e-commerce" into " e" and "-commerce" (no leading space): one written word.
+            first = words.pop()
+            words.append(Word(first.text + text, first.start, end, min(first.probability, float(w.probability))))
+        else:
+            words.append(Word(text, start, end, float(w.probability)))
+        previous_start = start
+    return words

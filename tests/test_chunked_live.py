@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from starcoach.live import ChunkPolicy, LiveTranscriber, find_cut, resample
+from starcoach.audio import resample
+from starcoach.chunked_live import ChunkedLiveSession, ChunkPolicy, find_cut
 from starcoach.records import Word
 
 RATE = 16000
@@ -59,7 +60,7 @@ def fake_transcribe(chunk: np.ndarray) -> list[Word]:
     return [Word(f"w{i}", float(i), i + 0.5) for i in range(int(len(chunk) / RATE))]
 
 
-def feed_in_blocks(live: LiveTranscriber, audio: np.ndarray, block_s: float = 0.1) -> None:
+def feed_in_blocks(live: ChunkedLiveSession, audio: np.ndarray, block_s: float = 0.1) -> None:
     step = int(block_s * RATE)
     for i in range(0, len(audio), step):
         live.feed(audio[i : i + step])
@@ -70,7 +71,7 @@ def test_live_transcriber_offsets_chunk_times_and_keeps_order() -> None:
     for i in range(6):
         parts += [speech(4.5, i), pause(0.5)]
     audio = np.concatenate(parts)  # 30 s with a pause every 5 s
-    live = LiveTranscriber(fake_transcribe)
+    live = ChunkedLiveSession(fake_transcribe)
     feed_in_blocks(live, audio)
     words = live.finish()
     assert live.chunks >= 3
@@ -87,7 +88,7 @@ def test_live_transcriber_accepts_stereo_blocks_at_another_rate() -> None:
         seen.append(len(chunk))
         return []
 
-    live = LiveTranscriber(record_length, rate=48000)
+    live = ChunkedLiveSession(record_length, rate=48000)
     stereo = np.zeros((48000 * 3, 2), dtype=np.float32)
     live.feed(stereo)
     live.finish()
@@ -98,7 +99,7 @@ def test_worker_errors_reach_finish() -> None:
     def broken(chunk: np.ndarray) -> list[Word]:
         raise RuntimeError("model fell over")
 
-    live = LiveTranscriber(broken)
+    live = ChunkedLiveSession(broken)
     live.feed(speech(1))
     with pytest.raises(RuntimeError, match="model fell over"):
         live.finish()
