@@ -165,6 +165,15 @@ def test_written_filler_spellings_are_hesitations_without_a_track() -> None:
     assert [h.text for h in out] == ["Err.", "Hmm,"] and {h.source for h in out} == {"words"}
 
 
+def test_a_written_filler_is_a_filler_sound_and_punctuation_alone_is_not() -> None:
+    from starcoach.hesitation import written_fillers
+
+    # Fixed with the one normaliser: "..." was taken for a filler (nothing left after stripping
+    # counted as all fillers) and "Um\u2014" / "Um\u2026" were not (the dash stayed on the word).
+    words = [Word("...", 0, 0.2), Word("Um\u2014", 0.5, 0.8), Word("Um\u2026", 1.0, 1.2), Word(":)", 1.4, 1.5)]
+    assert [e.text for e in written_fillers(words)] == ["Um\u2014", "Um\u2026"]
+
+
 # --------------------------------------------------------------------------- bad input
 
 

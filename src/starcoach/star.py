@@ -30,6 +30,7 @@ import numpy as np
 from starcoach.records import SECTION_NAMES, Evidence, Section, Word, sections_from_labels
 from starcoach import star_cues as cues
 from starcoach import star_model
+from starcoach.text import normalise
 
 PAUSE_S = 0.35  # a gap this long between words ends a sentence in unpunctuated speech
 MAX_CLAUSE = 24  # unpunctuated clauses longer than this are cut into chunks
@@ -57,7 +58,6 @@ _NOT_AFTER_LABEL = frozenset(
     "was is were are of for that and on in to at with from by as or be been has had have "
     "would will could should can did does do went came seemed looked took".split()
 )
-_WORD_CHARS = re.compile(r"[^\w'%$£€.]+")
 _SUBJECTS = frozenset({"i", "we", "my", "our", "he", "she", "they", "it", "this", "that", "there"})
 # words after which a subject does not start a new sentence ("that I", "when we", "told me")
 _BINDS = frozenset(
@@ -84,8 +84,8 @@ class _Clause:
 
 
 def _norm(text: str) -> str:
-    t = text.lower().replace("’", "'").replace("‘", "'")
-    return _WORD_CHARS.sub(" ", t).strip(" .'")
+    """A word's form for the cues (star_cues): numbers as written, currency and "%" kept."""
+    return normalise(text, symbols="%$£€")
 
 
 def _label_of(raw: str, loose: bool = False) -> int | None:
