@@ -253,7 +253,7 @@ def test_probes_are_fitted_once_and_read_back(tmp_path: Path, monkeypatch: pytes
 
 
 def test_a_negation_drops_a_pattern_hit_but_not_a_figure(tmp_path: Path) -> None:
-    from starcoach.bank import Check
+    from starcoach.bank_checks import Check
     from starcoach.records import Section
     from starcoach.rubric import AnswerContext, run_checks
 

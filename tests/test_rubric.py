@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from starcoach.bank import Check, Targets
+from starcoach.bank import Targets
+from starcoach.bank_checks import Check
 from starcoach.delivery import measure_delivery
 from starcoach.records import Evidence, Finding, Word, sections_from_labels
 from starcoach.rubric import AnswerContext, MatchText, normalise_token, run_checks, score

@@ -13,7 +13,8 @@ from functools import lru_cache
 import numpy as np
 
 from starcoach import safe_regex
-from starcoach.bank import SEVERITIES, Check, Targets
+from starcoach.bank import Targets
+from starcoach.bank_checks import SEVERITIES, Check
 from starcoach.delivery import Delivery
 from starcoach.meaning import Exemplars, Unit, best_matches
 from starcoach.records import Evidence, Finding, Score, Section, Word, join_words
