@@ -11,17 +11,10 @@ import pytest
 
 from starcoach.devices.pitch import SwiftF0Tracker
 from starcoach.hesitation import MIN_S, find_filled_pauses, merge
+from starcoach.pitch_track import PitchTrack, YinTracker
 from starcoach.records import Evidence, Section, Word, sections_from_labels
-from starcoach.voice import (
-    Contour,
-    PitchTrack,
-    YinTracker,
-    check_audio,
-    contour_from_track,
-    from_audio,
-    from_stored,
-    summarise,
-)
+from starcoach.voice import from_audio, from_stored, summarise
+from starcoach.voice_measures import Contour, check_audio, contour_from_track
 
 RATE = 16000
 TRACKERS = [pytest.param(YinTracker(), id="yin"), pytest.param(SwiftF0Tracker(threads=1), id="swift-f0")]
@@ -279,7 +272,7 @@ def test_a_quiet_recording_is_scaled_for_the_model_and_its_levels_stay_true() ->
 
 @pytest.mark.parametrize("tracker", TRACKERS)
 def test_tracking_a_take_as_it_arrives_gives_the_frames_of_the_whole_take(tracker) -> None:
-    from starcoach.voice import IncrementalTrack
+    from starcoach.pitch_track import IncrementalTrack
 
     rng = np.random.default_rng(1)
     x = syllables(harmonic(lambda t: 120 * 2 ** (np.sin(t) * 3 / 12), 13.3))

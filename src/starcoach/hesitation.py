@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from starcoach.pitch_track import PitchTrack
 from starcoach.records import Evidence, Section, Word
 from starcoach.text import words as text_words
-from starcoach.voice import PitchTrack
 
 MIN_S = 0.18  # shorter voiced blips in a pause are breath noise or a word's tail
 MAX_S = 2.5  # longer held voicing is humming or music, not a hesitation

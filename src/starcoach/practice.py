@@ -132,7 +132,7 @@ class Practice:
         # The voice's pitch is tracked as the take comes in (a 16 kHz mono take; anything else is
         # decoded from the file after the stop), so at the stop only its last seconds are left.
         from starcoach.audio import SAMPLE_RATE
-        from starcoach.voice import IncrementalTrack
+        from starcoach.pitch_track import IncrementalTrack
 
         voice: list = [IncrementalTrack(self.tracker)] if self.tracker is not None else []
 
