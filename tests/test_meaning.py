@@ -15,7 +15,7 @@ from starcoach.bank import load_bank
 from starcoach.cli import app
 from starcoach.errors import StarcoachError
 from starcoach.meaning import Exemplars, Reader, VectorCache, best_matches, first_person, negated, reported, units_from_spans
-from starcoach.star import clause_spans
+from starcoach.star_clauses import clause_spans
 from starcoach.timing import estimate_word_times
 from tests.fakes import OrthogonalEmbedder, TopicEmbedder
 from tests.test_bank import QUESTION, RUBRIC, write_bank

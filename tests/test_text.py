@@ -109,13 +109,13 @@ FORMS = [
 
 @pytest.mark.parametrize(("text", "wer_form", "rubric_form", "meaning_form", "star_form", "delivery_form"), FORMS)
 def test_each_caller_states_its_form(text, wer_form, rubric_form, meaning_form, star_form, delivery_form) -> None:
-    from starcoach import delivery, meaning, rubric, star, wer
+    from starcoach import delivery, meaning, rubric, star_clauses, wer
     from starcoach.records import Word
 
     assert wer.normalize(text) == wer_form
     assert rubric.normalise_token(text) == rubric_form
     assert meaning.normalise(text) == meaning_form
-    assert star._norm(text) == star_form
+    assert star_clauses.word_form(text) == star_form
     assert [t for t, _ in delivery._tokens([Word(text, 0, 1)])] == delivery_form
 
 
