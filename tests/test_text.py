@@ -124,7 +124,8 @@ def test_meaning_form_is_frozen_byte_for_byte() -> None:
     from starcoach.meaning import normalise as meaning_normalise
 
     cases = {
-        "I didn\u2019t tell my VP, and \u2018we\u2019 shipped 3.5% faster to 1,000 users.": "i didn't tell my vp and 'we' shipped 3 5 faster to 1 000 users",
+        "I didn\u2019t tell my VP, and \u2018we\u2019 shipped 3.5% faster to 1,000 users.":
+            "i didn't tell my vp and 'we' shipped 3 5 faster to 1 000 users",
         "don`t don\u02bct": "don t don t",
         "caf\u00e9 na\u00efve": "caf na ve",
         "'": "'",
