@@ -141,3 +141,18 @@ def test_text_module_is_pure() -> None:
     mods = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     mods |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert mods <= {"__future__", "re", "functools", "typing"}
+
+
+def test_the_pure_modules_import_no_device_library() -> None:
+    """The normaliser and the modules split out of bank, voice and star stay pure (checked in a fresh
+    interpreter, so nothing another test imported counts)."""
+    import subprocess
+    import sys
+
+    modules = ["text", "wer", "rubric", "meaning", "delivery", "hesitation", "timing", "bank", "bank_checks",
+               "bank_yaml", "pitch_track", "voice", "voice_measures", "star", "star_clauses", "star_model"]
+    code = ("import sys\n" + "".join(f"import starcoach.{m}\n" for m in modules)
+            + "bad = [m for m in ('sounddevice', 'soundfile', 'pyttsx3', 'faster_whisper', 'ctranslate2', 'onnxruntime')"
+            " if m in sys.modules]\nassert not bad, bad\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
