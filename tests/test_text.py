@@ -151,8 +151,8 @@ def test_the_pure_modules_import_no_device_library() -> None:
 
     modules = ["text", "wer", "rubric", "meaning", "delivery", "hesitation", "timing", "bank", "bank_checks",
                "bank_yaml", "pitch_track", "voice", "voice_measures", "star", "star_clauses", "star_model"]
+    devices = ("sounddevice", "soundfile", "pyttsx3", "faster_whisper", "ctranslate2", "onnxruntime")
     code = ("import sys\n" + "".join(f"import starcoach.{m}\n" for m in modules)
-            + "bad = [m for m in ('sounddevice', 'soundfile', 'pyttsx3', 'faster_whisper', 'ctranslate2', 'onnxruntime')"
-            " if m in sys.modules]\nassert not bad, bad\n")
+            + f"bad = [m for m in {devices!r} if m in sys.modules]\nassert not bad, bad\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
