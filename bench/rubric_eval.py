@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from starcoach import meaning, rubric
-from starcoach.bank import Check, load_bank
+from starcoach.bank import load_bank
+from starcoach.bank_checks import Check
 from starcoach.records import Section
 from starcoach.rubric import AnswerContext
 from starcoach.scoring import _read, reader, score_text

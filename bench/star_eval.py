@@ -25,7 +25,8 @@ from pathlib import Path
 from starcoach.devices.embedder import default_embedder
 from starcoach.meaning import VectorCache
 from starcoach.records import SECTION_NAMES, Word, join_words
-from starcoach.star import clause_spans, label_words
+from starcoach.star import label_words
+from starcoach.star_clauses import clause_spans
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = {

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from starcoach import star, star_model
+from starcoach import star, star_clauses, star_model
 from starcoach.devices.embedder import default_embedder
 from starcoach.meaning import VectorCache
 from starcoach.records import SECTION_NAMES, Word, join_words
@@ -65,12 +65,12 @@ class Prepared:
     def __init__(self, answer: dict, plain: bool, cache: VectorCache) -> None:
         self.id = answer["id"]
         self.words, self.gold = to_words(answer, plain=plain)
-        self.clauses, _ = star._clauses(self.words)
+        self.clauses, _ = star_clauses.clauses_of(self.words)
         texts = [join_words(self.words[c.start:c.end]) for c in self.clauses]
         self.vectors = cache.vectors(texts)
         spans = [(c.start, c.end) for c in self.clauses]
-        args = (self.vectors, spans, len(self.words), [star._cue_scores(c.text) for c in self.clauses],
-                [star._announced(c) for c in self.clauses])
+        args = (self.vectors, spans, len(self.words), [star.cue_scores(c.text) for c in self.clauses],
+                [star.announced(c) for c in self.clauses])
         self.features = star_model.clause_features(*args)
         self.features_context = star_model.clause_features(*args, context=True)
         self.labels = np.array([np.bincount(self.gold[c.start:c.end], minlength=4).argmax() for c in self.clauses])

@@ -7,7 +7,7 @@ hesitations are found on espeak-ng answers with "um"/"uh" put in at known times.
    words (Whisper base, transcribed once by the parent), then runs what `starcoach score` runs on a
    decoded file: the pitch track, contour, filled pauses and figures (voice.from_audio). Wall and CPU
    time (best of 3) and the process's peak RSS (VmHWM) before and after; SwiftF0 and the numpy YIN
-   tracker. Then what practice does: the take fed to voice.IncrementalTrack in 0.1 s blocks (CPU time
+   tracker. Then what practice does: the take fed to pitch_track.IncrementalTrack in 0.1 s blocks (CPU time
    spent while recording) and what is left at the stop (wall time).
 2. Hesitations: answers written for this bench, spoken by espeak-ng piece by piece, with a filler
    ("um", "uh", "er", "umm") spoken on its own between two pieces, so its time is known exactly. Each
@@ -74,8 +74,9 @@ def child_speed(args: argparse.Namespace) -> None:
     import numpy as np
 
     from starcoach.audio import load_audio
+    from starcoach.pitch_track import YinTracker
     from starcoach.records import Word
-    from starcoach.voice import YinTracker, from_audio
+    from starcoach.voice import from_audio
 
     def hwm() -> float:
         text = Path("/proc/self/status").read_text()
@@ -105,7 +106,7 @@ def child_speed(args: argparse.Namespace) -> None:
         cpu.append(time.process_time() - c0)
     after = hwm()
     # practice: tracked as the take arrives (0.1 s blocks, as the recorder hands them over), then the stop
-    from starcoach.voice import IncrementalTrack
+    from starcoach.pitch_track import IncrementalTrack
 
     inc = IncrementalTrack(tracker)
     c0 = time.process_time()

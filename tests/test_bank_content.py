@@ -13,6 +13,7 @@ import pytest
 
 from starcoach.bank import Question, load_bank
 from starcoach.records import Finding
+from starcoach.rubric import normalise_token
 from starcoach.scoring import score_follow_up_text, score_text
 
 BANK = load_bank()
@@ -152,12 +153,8 @@ AVOID_PARAPHRASES = {
 
 
 def _norm(text: str) -> str:
-    """Enough of the README's normalisation to compare a quote with the sentence it came from."""
-    t = text.lower()
-    for a, b in {"\u2019": "'", "\u2018": "'", "\u201c": " ", "\u201d": " ", "\u2014": " ", "\u2013": " ", "-": " "}.items():
-        t = t.replace(a, b)
-    t = re.sub(r"[^a-z0-9'%$ ]", " ", t)
-    return " ".join(w.strip("'") for w in t.split())
+    """The rubric's normalisation (questions/README.md), to compare a quote with the sentence it came from."""
+    return normalise_token(text)
 
 
 def _plain(text: str) -> str:

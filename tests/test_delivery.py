@@ -103,6 +103,11 @@ def test_fillers_found_with_times_ignoring_case_and_punctuation():
     assert d.fillers[1] == Evidence("Uh,", 1.5, 1.9)
 
 
+def test_a_filler_glued_to_a_word_by_punctuation_is_found():
+    # Fixed with the one normaliser: only the edges were stripped, so "So,um" was one token.
+    assert texts(measure("So,um we rebuilt it").fillers) == ["So,um"]
+
+
 def test_you_know_is_one_two_word_filler():
     d = measure("It was, you know, a hard week")
     assert d.fillers == (Evidence("you know,", 1.0, 1.9),)

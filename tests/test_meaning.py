@@ -15,7 +15,7 @@ from starcoach.bank import load_bank
 from starcoach.cli import app
 from starcoach.errors import StarcoachError
 from starcoach.meaning import Exemplars, Reader, VectorCache, best_matches, first_person, negated, reported, units_from_spans
-from starcoach.star import clause_spans
+from starcoach.star_clauses import clause_spans
 from starcoach.timing import estimate_word_times
 from tests.fakes import OrthogonalEmbedder, TopicEmbedder
 from tests.test_bank import QUESTION, RUBRIC, write_bank
@@ -253,7 +253,7 @@ def test_probes_are_fitted_once_and_read_back(tmp_path: Path, monkeypatch: pytes
 
 
 def test_a_negation_drops_a_pattern_hit_but_not_a_figure(tmp_path: Path) -> None:
-    from starcoach.bank import Check
+    from starcoach.bank_checks import Check
     from starcoach.records import Section
     from starcoach.rubric import AnswerContext, run_checks
 

@@ -14,7 +14,8 @@ from starcoach.bank import load_bank
 from starcoach.devices.embedder import DIM, MiniLMEmbedder, packaged_vectors
 from starcoach.meaning import VectorCache
 from starcoach.records import join_words
-from starcoach.star import clause_spans, label_words
+from starcoach.star import label_words
+from starcoach.star_clauses import clause_spans
 from bench.star_eval import to_words
 
 pytestmark = pytest.mark.model

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from starcoach.bank import Check, Targets
+from starcoach.bank import Targets
+from starcoach.bank_checks import Check
 from starcoach.delivery import measure_delivery
 from starcoach.records import Evidence, Finding, Word, sections_from_labels
 from starcoach.rubric import AnswerContext, MatchText, normalise_token, run_checks, score
@@ -59,6 +60,23 @@ def test_normalise_token_keeps_numbers_money_and_apostrophes() -> None:
     assert normalise_token("\u201cHello\u201d") == "hello"
     assert normalise_token("follow-up") == "follow up"
     assert normalise_token("\u2014") == ""
+
+
+def test_normalise_token_splits_at_punctuation_instead_of_gluing_words() -> None:
+    # Fixed with the one normaliser (starcoach.text): punctuation used to be deleted, so "U.S." read
+    # "us" (a "we" word to the pronoun check), "A/B" read "ab", and letters outside a-z were lost.
+    assert normalise_token("U.S.") == "u s"  # was "us"
+    assert normalise_token("A/B") == "a b"  # was "ab"
+    assert normalise_token("caf\u00e9") == "caf\u00e9"  # was "caf"
+    assert normalise_token("I\u02bcm") == "i'm"  # was "im", not an "I" word
+
+
+def test_the_us_is_not_a_we_word() -> None:
+    c = check("pronouns", scope=("action",), min_i_share=0.6)
+    us = answer({**GOOD_PARTS, "action": "I flew to the U.S. office and I met the U.S. team, I mapped the U.S. "
+                                         "rollout and I wrote the plan for the U.S. launch."})
+    f = one(run_checks([c], us))
+    assert f.passed and "\u201cwe\u201d 0" in f.message  # the old form counted four "we"
 
 
 def test_match_text_gives_quotes_with_times_across_punctuation() -> None:

@@ -395,10 +395,19 @@ def _timed(words: list[Word]) -> float:
     return time.perf_counter() - t0
 
 
+def test_a_number_with_thousands_stays_whole_in_the_clause_text():
+    from starcoach.star_clauses import ClauseText, word_form
+
+    # Fixed with the one normaliser: commas split "1,000,000" into "1 000 000", and the repeated
+    # "000" was then collapsed as a stutter, leaving "$1 000".
+    assert ClauseText([word_form(w) for w in "we saved $1,000,000 in 2024.".split()]).full == "we saved $1,000,000 in 2024"
+
+
 def test_pure_imports():
     allowed = {"__future__", "bisect", "math", "re", "collections", "dataclasses", "numpy",
-               "starcoach", "starcoach.records", "starcoach.star_cues", "collections.abc", "typing"}
-    for name in ("star.py", "star_cues.py"):
+               "starcoach", "starcoach.records", "starcoach.star_cues", "starcoach.star_clauses", "starcoach.text",
+               "collections.abc", "typing"}
+    for name in ("star.py", "star_clauses.py", "star_cues.py"):
         tree = ast.parse((SRC / name).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):

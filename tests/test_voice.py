@@ -11,17 +11,10 @@ import pytest
 
 from starcoach.devices.pitch import SwiftF0Tracker
 from starcoach.hesitation import MIN_S, find_filled_pauses, merge
+from starcoach.pitch_track import PitchTrack, YinTracker
 from starcoach.records import Evidence, Section, Word, sections_from_labels
-from starcoach.voice import (
-    Contour,
-    PitchTrack,
-    YinTracker,
-    check_audio,
-    contour_from_track,
-    from_audio,
-    from_stored,
-    summarise,
-)
+from starcoach.voice import from_audio, from_stored, summarise
+from starcoach.voice_measures import Contour, check_audio, contour_from_track
 
 RATE = 16000
 TRACKERS = [pytest.param(YinTracker(), id="yin"), pytest.param(SwiftF0Tracker(threads=1), id="swift-f0")]
@@ -165,6 +158,15 @@ def test_written_filler_spellings_are_hesitations_without_a_track() -> None:
     assert [h.text for h in out] == ["Err.", "Hmm,"] and {h.source for h in out} == {"words"}
 
 
+def test_a_written_filler_is_a_filler_sound_and_punctuation_alone_is_not() -> None:
+    from starcoach.hesitation import written_fillers
+
+    # Fixed with the one normaliser: "..." was taken for a filler (nothing left after stripping
+    # counted as all fillers) and "Um\u2014" / "Um\u2026" were not (the dash stayed on the word).
+    words = [Word("...", 0, 0.2), Word("Um\u2014", 0.5, 0.8), Word("Um\u2026", 1.0, 1.2), Word(":)", 1.4, 1.5)]
+    assert [e.text for e in written_fillers(words)] == ["Um\u2014", "Um\u2026"]
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -270,7 +272,7 @@ def test_a_quiet_recording_is_scaled_for_the_model_and_its_levels_stay_true() ->
 
 @pytest.mark.parametrize("tracker", TRACKERS)
 def test_tracking_a_take_as_it_arrives_gives_the_frames_of_the_whole_take(tracker) -> None:
-    from starcoach.voice import IncrementalTrack
+    from starcoach.pitch_track import IncrementalTrack
 
     rng = np.random.default_rng(1)
     x = syllables(harmonic(lambda t: 120 * 2 ** (np.sin(t) * 3 / 12), 13.3))

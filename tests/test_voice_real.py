@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 from starcoach.audio import load_audio
 from starcoach.cli import app
 from starcoach.devices.pitch import SwiftF0Tracker
+from starcoach.pitch_track import YinTracker
 from starcoach.records import Section, Word
-from starcoach.voice import YinTracker, from_audio
+from starcoach.voice import from_audio
 from tests.test_voice import harmonic
 
 pytestmark = pytest.mark.model

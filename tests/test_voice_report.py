@@ -17,13 +17,14 @@ from typer.testing import CliRunner
 from starcoach import history
 from starcoach.bank import load_bank
 from starcoach.cli import app
+from starcoach.pitch_track import YinTracker
 from starcoach.records import Transcript, Word
 from starcoach.replay import load_answer, rescore, transcript_view
 from starcoach.report import answer_dict, follow_up_dict, terminal_report
 from starcoach.report_html import render_html
 from starcoach.scoring import score_follow_up, score_transcript
 from starcoach.store import Session, SessionStore
-from starcoach.voice import YinTracker, from_audio
+from starcoach.voice import from_audio
 from tests.test_history import T0, make_session
 from tests.test_report_html import ANSWER, FOLLOW_UP, QUESTION, Page, spoken
 from tests.test_voice import harmonic, syllables

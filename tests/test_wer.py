@@ -22,6 +22,11 @@ def test_normalize_leaves_numbers_as_written():
     ]  # fmt: skip
 
 
+def test_normalize_keeps_a_decimal_with_its_unit_as_one_word():
+    # Fixed with the one normaliser: "2.5M" was two words ("2.5", "m") while "25M" was one.
+    assert normalize("$2.5M and 25M") == ["2.5m", "and", "25m"]
+
+
 def test_normalize_splits_hyphens_and_drops_quotes():
     assert normalize("self-government, 'quoted' - um") == ["self", "government", "quoted", "um"]
     assert normalize("self -government") == ["self", "government"]  # as faster-whisper splits it

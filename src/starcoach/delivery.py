@@ -8,11 +8,11 @@ the word it came from; evidence quotes whole words as transcribed.
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from starcoach.records import Evidence, Section, Word, join_words
+from starcoach.text import words as text_words
 
 # 1.5 s: ordinary pauses between clauses and sentences run ~0.2-1 s; past about 1.5 s a
 # listener notices the silence as the speaker losing the thread, not as a breath.
@@ -69,8 +69,6 @@ _PHRASES = sorted(
     [(tuple(p.split()), "filler") for p in FILLERS] + [(tuple(p.split()), "hedge") for p in HEDGES],
     key=lambda item: -len(item[0]),
 )
-_SPLIT = re.compile(r"[\s\-‐‑‒–—―/]+|\.{2,}|…")
-_EDGE = "\"'“”‘’«»()[]{}<>.,;:!?*_`~&^%$#@+=|\\"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,16 +129,9 @@ def _per_min(count: int, span_s: float) -> float:
 
 
 def _tokens(words: Sequence[Word]) -> list[tuple[str, int]]:
-    """(normalised token, index of its word): lower case, outer punctuation stripped,
-    split on hyphens, dashes, slashes and ellipses. "I—I," -> ("i", k), ("i", k)."""
-    out: list[tuple[str, int]] = []
-    for k, w in enumerate(words):
-        text = w.text.lower().replace("’", "'").replace("‘", "'")
-        for part in _SPLIT.split(text):
-            part = part.strip(_EDGE)
-            if part:
-                out.append((part, k))
-    return out
+    """(normalised token, index of its word): lower case, punctuation dropped, split on hyphens,
+    dashes, slashes and ellipses; numbers as written. "I—I," -> ("i", k), ("i", k)."""
+    return [(part, k) for k, w in enumerate(words) for part in text_words(w.text)]
 
 
 def _evidence(words: Sequence[Word], first: int, last: int) -> Evidence:

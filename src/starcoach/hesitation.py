@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from starcoach.pitch_track import PitchTrack
 from starcoach.records import Evidence, Section, Word
-from starcoach.voice import PitchTrack
+from starcoach.text import words as text_words
 
 MIN_S = 0.18  # shorter voiced blips in a pause are breath noise or a word's tail
 MAX_S = 2.5  # longer held voicing is humming or music, not a hesitation
@@ -125,8 +126,8 @@ def find_filled_pauses(track: PitchTrack, words: Sequence[Word]) -> list[tuple[f
 
 
 def _is_sound_filler(text: str) -> bool:
-    parts = [p.strip(".,;:!?\"'()").lower() for p in text.replace("-", " ").split()]
-    return bool(parts) and all(p in SOUND_FILLERS for p in parts if p)
+    parts = text_words(text)
+    return bool(parts) and all(p in SOUND_FILLERS for p in parts)
 
 
 def _section_at(t: float, sections: Sequence[Section]) -> str:

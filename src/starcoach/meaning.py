@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from starcoach.records import Word, join_words
+from starcoach.text import CURLY_APOSTROPHES, normalise as _normalise_text
 
 # Each check is a linear probe on the embedding, fitted (ridge regression, classes balanced) on its
 # examples against its counter-examples (weighted up) and a background of the other checks'
@@ -56,13 +57,16 @@ _REPORTED = re.compile(
     + r" (?:\w+ )?(?:said|told|insisted|replied|answered|argued|thought|felt|believed|wanted|decided|"
     r"claimed|asked|kept saying|made it clear|was clear)\b"
 )
-_WORD = re.compile(r"[a-z0-9']+")
 
 
 def normalise(text: str) -> str:
-    """Lower case, curly quotes straight, words only: the form every vector is taken of."""
-    t = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    return " ".join(_WORD.findall(t))
+    """Lower case, curly quotes straight, words only: the form every vector is taken of.
+
+    Frozen, byte for byte: the cached and packaged vectors (meaning_data/*.npz) are keyed by a hash
+    of it. Hence a-z only, numbers split, apostrophes kept at word edges and only ’ ‘ read as one.
+    """
+    return _normalise_text(text, numbers="split", ascii_letters=True, edge_apostrophes=True,
+                           apostrophes=CURLY_APOSTROPHES)
 
 
 def negated(text: str) -> bool:

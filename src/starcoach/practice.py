@@ -72,7 +72,7 @@ class Practice:
         self.rng = rng or random.Random()
         self.enter = EnterKey(opts.enter_stops)
         self.final = FinalPasses(transcriber, view)
-        self.tracker = tracker  # a voice.PitchTracker: the voice of each take is measured after its stop
+        self.tracker = tracker  # a pitch_track.PitchTracker: the voice of each take is measured after its stop
         self._asked: dict[int, tuple[FollowUp | None, Any]] = {}  # answer index -> (its follow-up, its voice)
 
     # ----------------------------------------------------------------- one take
@@ -99,7 +99,7 @@ class Practice:
         and Enter; a file is handed over whole, and transcribed whole at the stop."""
         if not source.realtime:
             return TakeSink(WholeTake(self.transcriber.transcribe), WholeAudio())
-        from starcoach.voice import IncrementalTrack
+        from starcoach.pitch_track import IncrementalTrack
 
         voice = IncrementalTrack(self.tracker) if self.tracker is not None else None
         return TakeSink(self._live_session(), voice, view=self.view, enter=self.enter, policy=policy)

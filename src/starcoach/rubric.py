@@ -13,10 +13,12 @@ from functools import lru_cache
 import numpy as np
 
 from starcoach import safe_regex
-from starcoach.bank import SEVERITIES, Check, Targets
+from starcoach.bank import Targets
+from starcoach.bank_checks import SEVERITIES, Check
 from starcoach.delivery import Delivery
 from starcoach.meaning import Exemplars, Unit, best_matches
 from starcoach.records import Evidence, Finding, Score, Section, Word, join_words
+from starcoach.text import normalise
 from starcoach.timing import Timing
 
 I_WORDS = frozenset({"i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll"})
@@ -70,16 +72,9 @@ class AnswerContext:
 
 # --------------------------------------------------------------------------- text matching
 
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": " ", "\u2013": " ", "-": " "})
-_KEEP = re.compile(r"[^a-z0-9'%$., ]")
-_DOT_COMMA = re.compile(r"(?<!\d)[.,]|[.,](?!\d)")  # keep "." and "," only between digits
-
-
 def normalise_token(text: str) -> str:
-    t = text.lower().translate(_QUOTES)
-    t = _KEEP.sub("", t)
-    t = _DOT_COMMA.sub("", t)
-    return " ".join(t.strip(" '").split())
+    """The form patterns are written against (questions/README.md): numbers as written, "%" and "$" kept."""
+    return normalise(text, symbols="%$")
 
 
 class MatchText:

@@ -16,7 +16,8 @@ from starcoach.errors import StarcoachError
 from starcoach.meaning import Reader, VectorCache, normalise, units_from_spans
 from starcoach.records import Finding, Score, Section, Transcript, Word
 from starcoach.rubric import AnswerContext, run_checks, score
-from starcoach.star import clause_spans, order_problems, split_sections
+from starcoach.star import order_problems, split_sections
+from starcoach.star_clauses import clause_spans
 from starcoach.timing import DEFAULT_WPM, Timing, estimate_word_times, time_sections, verdict
 from starcoach.voice import Voice, VoiceSource
 

@@ -1,9 +1,10 @@
 """STAR segmentation: label each word of an answer Situation, Task, Action or Result.
 
 How it works (pure logic, no models):
-1. Split the words into clauses: sentences from the transcriber's punctuation, then clauses
-   inside long sentences at spoken joins (", and so", ", then"). Without punctuation, use
-   pauses between word times and spoken joins ("so", "and then"), then fixed-size chunks.
+1. Split the words into clauses (star_clauses): sentences from the transcriber's punctuation,
+   then clauses inside long sentences at spoken joins (", and so", ", then"). Without
+   punctuation, use pauses between word times and spoken joins ("so", "and then"), then
+   fixed-size chunks.
 2. Score every clause for every section with general cues (star_cues): explicit signposts
    and labels ("The result was", "Task:", "[A]") weigh most; then linguistic cues (setting
    and states for S, "I needed to" / "my role" for T, first-person past action verbs for A,
@@ -19,200 +20,28 @@ How it works (pure logic, no models):
 
 from __future__ import annotations
 
-import bisect
 import math
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from starcoach.records import SECTION_NAMES, Evidence, Section, Word, sections_from_labels
 from starcoach import star_cues as cues
 from starcoach import star_model
+from starcoach.records import SECTION_NAMES, Evidence, Section, Word, sections_from_labels
+from starcoach.star_clauses import SIGNPOST_COST, Clause, clauses_of, label_of
 
-PAUSE_S = 0.35  # a gap this long between words ends a sentence in unpunctuated speech
-MAX_CLAUSE = 24  # unpunctuated clauses longer than this are cut into chunks
 # Position prior: expected relative positions of the S|T, T|A and A|R boundaries, their spread,
 # and the weight per word.
 BOUNDS = (0.18, 0.30, 0.78)
 SPREAD = 0.13
 PRIOR_W = 0.05
-MID_SENTENCE_COST = 3.0  # starting a section inside a punctuated sentence
-CLAUSE_COST = 0.6  # starting a section at a guessed clause start (no punctuation)
-SUBJECT_COST = 1.2  # starting a section where a subject may open a sentence (no punctuation)
-CHUNK_COST = 1.5  # starting a section at a fixed-size chunk cut
 SKIP_COST = 1.5  # leaving a section empty
 LABEL_W = 25.0
-SIGNPOST_COST = 1.0  # starting a section at a signpost inside a sentence
 ANNOUNCE_COST = 2.5  # per clause put in a section before the signpost that announces it
 
-_END = re.compile(r"[.!?]+[\"'”’)\]]*$")
-_ABBREV = re.compile(r"^(?:[a-z]\.){1,3}$|^(?:e\.g|i\.e|vs|mr|mrs|ms|dr|st|approx)\.$", re.I)
-_SOFT_END = re.compile(r"[:;][\"'”’)\]]*$")
-_LABEL = re.compile(r"^[\[(]?([A-Za-z]+)(?:[\])]:?|:|\s*[-–—])$")
-_LOOSE_LABEL = re.compile(r"^([A-Za-z]+)[.,]?$")
-# words that show a section name is part of the sentence, not a label ("result was", "task of")
-_NOT_AFTER_LABEL = frozenset(
-    "was is were are of for that and on in to at with from by as or be been has had have "
-    "would will could should can did does do went came seemed looked took".split()
-)
-_WORD_CHARS = re.compile(r"[^\w'%$£€.]+")
-_SUBJECTS = frozenset({"i", "we", "my", "our", "he", "she", "they", "it", "this", "that", "there"})
-# words after which a subject does not start a new sentence ("that I", "when we", "told me")
-_BINDS = frozenset(
-    "that what which who whom when where why how because if whether as than before after until "
-    "while since though although once to for with of by about like me him her them us and so "
-    "or but then i we he she they it this there was were is be been had have has did do does "
-    "could would should will can may might must all".split()
-)
-_DETERMINERS = frozenset(
-    "the a an my our your his her their its this that these those each every any no one some "
-    "same first last final whole end take took taking takes of as in".split()
-)
-_MODIFIER = re.compile(r"(?:ful|ive|al|ous|ic|ent|ant|ing|ed|ble|est|er|ate)$")  # "successful result"
-_JOINS = frozenset({"and", "so", "then", "but", "um", "uh", "okay", "well", "now"})
 
-
-@dataclass(slots=True)
-class _Clause:
-    start: int  # index of first word
-    end: int  # one past the last word
-    cost: float  # cost of starting a new section here (0 at a sentence start)
-    text: str  # normalised text
-    label: int | None = None  # explicit section label ("Task:", "[A]")
-
-
-def _norm(text: str) -> str:
-    t = text.lower().replace("’", "'").replace("‘", "'")
-    return _WORD_CHARS.sub(" ", t).strip(" .'")
-
-
-def _label_of(raw: str, loose: bool = False) -> int | None:
-    """The section a label token names: "Situation:", "[T]", "(A)", "Result -". With loose
-    (at the start of a sentence), also a whole section name ending in "," or "." or bare."""
-    raw = raw.strip()
-    m = _LABEL.match(raw) or (_LOOSE_LABEL.match(raw) if loose else None)
-    if not m:
-        return None
-    word = m.group(1).lower()
-    if len(word) == 1 and not raw.startswith(("[", "(")) and not raw.endswith(":"):
-        return None
-    if m.re is _LOOSE_LABEL and len(word) == 1:
-        return None
-    return cues.LABELS.get(word)
-
-
-class _Text:
-    """The answer's normalised text (fillers and immediate repeats dropped), with a map from
-    each word to its place in the text."""
-
-    def __init__(self, norms: Sequence[str]) -> None:
-        toks: list[str] = []
-        self.first: list[int] = []  # per word: index of its first token
-        for w in norms:
-            self.first.append(len(toks))
-            for part in w.split():
-                if part in cues.FILLERS or (toks and part == toks[-1]):
-                    continue
-                toks.append(part)
-        self.first.append(len(toks))
-        self.offsets: list[int] = []  # per token: char offset in self.full
-        pos = 0
-        for t in toks:
-            self.offsets.append(pos)
-            pos += len(t) + 1
-        self.offsets.append(pos)
-        self.full = " ".join(toks)
-
-    def span(self, a: int, b: int) -> str:
-        return self.full[self.offsets[self.first[a]] : max(0, self.offsets[self.first[b]] - 1)]
-
-    def word_at(self, char: int) -> int:
-        return bisect.bisect_right(self.first, bisect.bisect_right(self.offsets, char) - 1) - 1
-
-
-def _is_clause_start(norms: Sequence[str], i: int) -> bool:
-    """A spoken join starts a new clause at word i ("so", "and then", "and I", "but")."""
-    w = norms[i]
-    prev = norms[i - 1] if i > 0 else ""
-    nxt = norms[i + 1] if i + 1 < len(norms) else ""
-    if w in {"so", "then"} and prev == "and":
-        return False
-    if w == "so":
-        return nxt not in {"that", "much", "many", "far", "on", "to", "it", "the", "a", "i'm"}
-    if w in {"but", "then", "because"}:
-        return True
-    if w == "and":
-        return nxt in {"so", "then", "i", "we", "my", "our", "after", "now", "since", "in", "as", "within"}
-    return False
-
-
-def _clauses(words: Sequence[Word]) -> tuple[list[_Clause], _Text]:
-    n = len(words)
-    raws = [w.text.strip() for w in words]
-    norms = [_norm(r) for r in raws]
-    text = _Text(norms)
-    ends = [bool(_END.search(r)) and not _ABBREV.match(r) for r in raws]
-    punctuated = sum(ends) >= max(1, n // 45)
-    paused = [i + 1 < n and words[i + 1].start - words[i].end >= PAUSE_S for i in range(n)]
-    guess_subjects = not punctuated and sum(paused) < max(1, n // 45)
-    start_cost = [math.inf] * n  # cost of a section starting at each word
-    start_cost[0] = 0.0
-    labels: dict[int, int] = {}
-    for i, raw in enumerate(raws):
-        lab = _label_of(raw)
-        if lab is None and (start_cost[i] == 0.0 or not punctuated):
-            # a spoken label: "Result. We shipped", "situation we had", not "result was"
-            nxt = norms[i + 1] if i + 1 < n else ""
-            prev = norms[i - 1] if i else ""
-            if nxt and nxt not in _NOT_AFTER_LABEL and (
-                i == 0 or prev in _JOINS or start_cost[i] == 0.0
-                or (not punctuated and nxt in _SUBJECTS and norms[i] in SECTION_NAMES
-                    and prev not in _DETERMINERS and not _MODIFIER.search(prev))
-            ):
-                lab = _label_of(raw, loose=True)
-        if lab is not None and (start_cost[i] == 0.0 or not punctuated):
-            labels[i] = lab
-            start_cost[i] = 0.0
-        if i + 1 >= n:
-            continue
-        if lab is not None and i in labels:
-            continue  # "Situation:" opens its sentence rather than ending one
-        if ends[i] or _SOFT_END.search(raw):
-            start_cost[i + 1] = 0.0
-        elif not punctuated and paused[i]:
-            start_cost[i + 1] = 0.0
-        elif _is_clause_start(norms, i + 1) and (not punctuated or raw.endswith((",", "—", "–", "-"))):
-            start_cost[i + 1] = CLAUSE_COST if not punctuated else MID_SENTENCE_COST
-        elif guess_subjects and norms[i + 1] in _SUBJECTS and norms[i] not in _BINDS:
-            start_cost[i + 1] = SUBJECT_COST
-        elif raw in {"—", "–", "-"} or raw.endswith(("—", "–")):
-            start_cost[i + 1] = MID_SENTENCE_COST
-    # An explicit signpost inside a sentence ("... two seconds and my job was to ...").
-    for pat, _sec in cues.SIGNPOSTS_INSIDE:
-        for m in pat.finditer(text.full):
-            i = text.word_at(m.start())
-            while i > 0 and norms[i - 1] in _JOINS:
-                i -= 1
-            # only where a clause can begin: after a join word or a comma/dash
-            if i == text.word_at(m.start()) and not (i > 0 and raws[i - 1].endswith((",", "—", "–"))):
-                continue
-            if 0 < i < n and start_cost[i] > 0.0:
-                start_cost[i] = min(start_cost[i], SIGNPOST_COST)
-    cuts = [i for i in range(n) if start_cost[i] < math.inf] + [n]
-    out: list[_Clause] = []
-    for a, b in zip(cuts, cuts[1:]):
-        pieces = max(1, round((b - a) / MAX_CLAUSE)) if not punctuated else 1
-        step = (b - a) / pieces
-        for p in range(pieces):
-            s, e = a + round(p * step), a + round((p + 1) * step)
-            cost = start_cost[s] if p == 0 else CHUNK_COST
-            out.append(_Clause(s, e, cost, text.span(s, e), labels.get(s)))
-    return out, text
-
-
-def _cue_scores(text: str) -> list[float]:
+def cue_scores(text: str) -> list[float]:
+    """A clause's score for each section (S, T, A, R) from the cue rules of star_cues."""
     sc = [0.0, 0.0, 0.0, 0.0]
     for pat, sec, weight, _tier in cues.SIGNPOSTS:
         if pat.search(text):
@@ -249,11 +78,11 @@ def _position_prior(n: int) -> np.ndarray:
     return np.vstack([np.zeros((1, 4)), np.cumsum(logp, axis=0)])
 
 
-def _rule_scores(clauses: Sequence[_Clause], n: int) -> list[list[float]]:
+def _rule_scores(clauses: Sequence[Clause], n: int) -> list[list[float]]:
     prior = _position_prior(n).tolist()
     em = []
     for c in clauses:
-        sc = _cue_scores(c.text)
+        sc = cue_scores(c.text)
         hi, lo = prior[c.end], prior[c.start]
         for k in range(4):
             sc[k] += PRIOR_W * (hi[k] - lo[k])
@@ -261,15 +90,15 @@ def _rule_scores(clauses: Sequence[_Clause], n: int) -> list[list[float]]:
     return em
 
 
-def _emissions(clauses: Sequence[_Clause], n: int) -> list[list[float]]:
+def _emissions(clauses: Sequence[Clause], n: int) -> list[list[float]]:
     return _announcements(clauses, _rule_scores(clauses, n))
 
 
-def _model_emissions(clauses: Sequence[_Clause], n: int, vectors: np.ndarray, model) -> list[list[float]]:
+def _model_emissions(clauses: Sequence[Clause], n: int, vectors: np.ndarray, model) -> list[list[float]]:
     """Emissions from the clause classifier: its log-probabilities, weighted by clause length."""
     spans = [(c.start, c.end) for c in clauses]
-    feats = star_model.clause_features(vectors, spans, n, [_cue_scores(c.text) for c in clauses],
-                                       [_announced(c) for c in clauses], context=bool(model.settings.get("context")))
+    feats = star_model.clause_features(vectors, spans, n, [cue_scores(c.text) for c in clauses],
+                                       [announced(c) for c in clauses], context=bool(model.settings.get("context")))
     logp = model.log_proba(feats)
     weight, power = model.settings["emission_weight"], model.settings["length_power"]
     em = [[weight * (c.end - c.start) ** power * float(v) for v in row] for c, row in zip(clauses, logp)]
@@ -281,28 +110,28 @@ def _model_emissions(clauses: Sequence[_Clause], n: int, vectors: np.ndarray, mo
     return _announcements(clauses, em)
 
 
-def _announcements(clauses: Sequence[_Clause], em: list[list[float]]) -> list[list[float]]:
+def _announcements(clauses: Sequence[Clause], em: list[list[float]]) -> list[list[float]]:
     """A label ("Task:") holds its clause; a section announced by a label or an explicit signpost
     starts there: the clauses between the previous announcement (of an earlier section) and this
     one are not in it."""
     for c, sc in zip(clauses, em):
         if c.label is not None:
             sc[c.label] += LABEL_W
-    announced = [_announced(c) for c in clauses]
+    named = [announced(c) for c in clauses]
     prev = -1
-    for i, k in enumerate(announced):
+    for i, k in enumerate(named):
         if k is None:
             continue
         if k > prev:
             j = i - 1
-            while j >= 0 and announced[j] is None:
+            while j >= 0 and named[j] is None:
                 em[j][k] -= ANNOUNCE_COST
                 j -= 1
         prev = k
     return em
 
 
-def _announced(c: _Clause) -> int | None:
+def announced(c: Clause) -> int | None:
     """The section a clause names outright ("Task:", "[R]", "The result was...")."""
     if c.label is not None:
         return c.label
@@ -312,7 +141,7 @@ def _announced(c: _Clause) -> int | None:
     return None
 
 
-def _best_path(clauses: Sequence[_Clause], em: Sequence[Sequence[float]], *, cost_weight: float = 1.0,
+def _best_path(clauses: Sequence[Clause], em: Sequence[Sequence[float]], *, cost_weight: float = 1.0,
                skip: float = SKIP_COST) -> list[int]:
     m = len(clauses)
     neg = -math.inf
@@ -346,7 +175,7 @@ def label_words(words: Sequence[Word], vectors: np.ndarray | None = None, embedd
     meaning and position; otherwise by the cue rules alone."""
     if not words:
         return []
-    clauses, _ = _clauses(words)
+    clauses, _ = clauses_of(words)
     if model is None and vectors is not None:
         model = star_model.shipped()
     if vectors is not None and model is not None and model.embedder == embedder and len(vectors) == len(clauses):
@@ -361,24 +190,16 @@ def label_words(words: Sequence[Word], vectors: np.ndarray | None = None, embedd
     return labels
 
 
-def _drop_weak_result(clauses: Sequence[_Clause], path: list[int]) -> list[int]:
+def _drop_weak_result(clauses: Sequence[Clause], path: list[int]) -> list[int]:
     # The position prior always leaves something at the end for the result. If what it left
     # reads no more like a result than like action, and nothing announced a result, the
     # candidate gave none: keep those clauses in the action (an empty result is a finding).
     tail = [c for c, k in zip(clauses, path) if k == 3]
-    if tail and not any(c.label == 3 or _announced(c) == 3 for c in tail):
-        scores = [_cue_scores(c.text) for c in tail]
+    if tail and not any(c.label == 3 or announced(c) == 3 for c in tail):
+        scores = [cue_scores(c.text) for c in tail]
         if sum(sc[3] for sc in scores) <= sum(sc[2] for sc in scores):
             path = [2 if k == 3 else k for k in path]
     return path
-
-
-def clause_spans(words: Sequence[Word]) -> list[tuple[int, int, bool]]:
-    """The answer's clauses as (first word, one past the last, starts a sentence)."""
-    if not words:
-        return []
-    clauses, _ = _clauses(words)
-    return [(c.start, c.end, c.cost == 0.0) for c in clauses]
 
 
 def split_sections(words: Sequence[Word], vectors: np.ndarray | None = None, embedder: str = "") -> list[Section]:
@@ -399,14 +220,14 @@ def order_problems(words: Sequence[Word], labels: Sequence[str]) -> list[Evidenc
         put_at = [order[x] for x in labels]
     except KeyError as e:
         raise ValueError(f"unknown section {e.args[0]!r}") from None
-    clauses, text = _clauses(words)
+    clauses, text = clauses_of(words)
     # whole sentences (or clauses opened by an explicit signpost inside a sentence)
     starts = [c.start for c in clauses if c.cost in (0.0, SIGNPOST_COST) or c.label is not None]
     starts.append(len(words))
     out: list[Evidence] = []
     last_label, last_reported = -1, False
     for a, b in zip(starts, starts[1:]):
-        said = label = _label_of(words[a].text)
+        said = label = label_of(words[a].text)
         if said is None:
             sentence = text.span(a, b)
             for pat, sec, _w, tier in cues.SIGNPOSTS:

@@ -1,9 +1,10 @@
 """Cue phrases for STAR segmentation (used by starcoach.star).
 
 General English cues only: nothing here may be specific to one story or one industry.
-Each cue is (regex over the normalised clause text, weight). Normalised text is lower case,
-words joined by single spaces, punctuation dropped except inside words ("didn't", "3.5"),
-fillers removed and immediate repeats collapsed ("i i built" -> "i built").
+Each cue is (regex over the normalised clause text, weight). Normalised text (starcoach.text) is
+lower case, words joined by single spaces, punctuation dropped except inside words and numbers
+("didn't", "3.5", "1,000") and "%$£€" kept, fillers removed and immediate repeats collapsed
+("i i built" -> "i built").
 """
 
 from __future__ import annotations

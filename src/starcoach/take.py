@@ -3,7 +3,7 @@
 
 The take source (the microphone, or a file given with --input: devices/) writes the take to disk
 and hands each block to a `TakeSink`: the live session (live_session.py) gets the audio for the
-words, the voice's pitch is tracked as the audio comes (voice.IncrementalTrack), and after each
+words, the voice's pitch is tracked as the audio comes (pitch_track.IncrementalTrack), and after each
 microphone block the recording panel is updated and the Enter key looked at. Nothing here calls
 back into the loop. No device library here.
 """
@@ -32,7 +32,7 @@ class TakeResult:
     report_latency_s: float  # from the stop to the words being ready
     whole_file_words: bool = False  # the words are those of a whole-file pass (a file, or an exact live pass)
     audio: object = None  # the take's samples when already decoded (a file given with --input) or recorded
-    track: object = None  # its pitch track when made while recording (voice.IncrementalTrack)
+    track: object = None  # its pitch track when made while recording (pitch_track.IncrementalTrack)
     error: str | None = None  # stopped_by "write_error": why the recording could not be written
 
 
@@ -51,7 +51,7 @@ class EnterKey:
 
 
 class VoiceFeed(Protocol):
-    """Where the take's samples go for its voice: voice.IncrementalTrack, or WholeAudio."""
+    """Where the take's samples go for its voice: pitch_track.IncrementalTrack, or WholeAudio."""
 
     def feed(self, samples: np.ndarray) -> None: ...
 

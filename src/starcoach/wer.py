@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import re
+from starcoach.text import words
 
 __all__ = ["normalize", "word_edits", "word_error_rate"]
-
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
-# A comma between digits is a thousands separator: "1,000" -> "1000".
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
-# A decimal number ("3.5") stays one token; otherwise a word is letters/digits, with inner
-# apostrophes kept so contractions ("don't", "we're", "nation's") stay one word.
-_TOKEN = re.compile(r"\d+(?:\.\d+)+|[^\W_]+(?:'[^\W_]+)*")
 
 
 def normalize(text: str) -> list[str]:
     """Split `text` into comparable words: lower case, punctuation dropped.
 
-    Numbers are left as written ("5" and "five" differ), contractions are kept as one word
-    ("don't"), curly apostrophes count as straight ones, hyphens split words.
+    Numbers are left as said ("5" and "five" differ) with thousands joined ("1,000" -> "1000"),
+    contractions are kept as one word ("don't"), curly apostrophes count as straight ones,
+    hyphens split words.
     """
-    text = text.lower().translate(_APOSTROPHES)
-    text = _THOUSANDS.sub("", text)
-    return _TOKEN.findall(text)
+    return words(text, numbers="joined")
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:

@@ -1,8 +1,8 @@
 """Audio to a pitch track: SwiftF0 (an ONNX model of 135 KB inside the swift-f0 wheel, run by
-onnxruntime, which faster-whisper already installs), behind voice.PitchTracker.
+onnxruntime, which faster-whisper already installs), behind pitch_track.PitchTracker.
 
 swift_f0 and onnxruntime are imported only when the first track is made, so importing this module
-costs nothing. When onnxruntime cannot load, `default_tracker` falls back to voice.YinTracker (numpy)
+costs nothing. When onnxruntime cannot load, `default_tracker` falls back to pitch_track.YinTracker (numpy)
 and says so in its name, which the saved result records.
 """
 
@@ -13,7 +13,7 @@ import logging
 
 import numpy as np
 
-from starcoach.voice import FMAX_HZ, FMIN_HZ, PitchTrack, PitchTracker, YinTracker
+from starcoach.pitch_track import FMAX_HZ, FMIN_HZ, PitchTrack, PitchTracker, YinTracker
 
 __all__ = ["SwiftF0Tracker", "default_tracker"]
 
