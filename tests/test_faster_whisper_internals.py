@@ -1,4 +1,4 @@
-"""The faster-whisper internals the live path leans on (devices/whisper_stream.py, devices/transcriber.py)
+"""The faster-whisper internals the live path leans on (devices/whisper_windows.py, devices/transcriber.py)
 are still there, with the signatures we call. pyproject.toml pins faster-whisper to the tested minor
 range; this fails loudly, without a model, when a new version moves one of them.
 
@@ -57,7 +57,7 @@ def test_the_helpers_and_options_we_use_are_there() -> None:
 def test_the_vad_session_takes_the_inputs_we_feed() -> None:
     from faster_whisper.vad import get_vad_model
 
-    from starcoach.devices.whisper_stream import _CONTEXT
+    from starcoach.devices.whisper_windows import _CONTEXT
     from starcoach.vad_chunks import VAD_WINDOW
 
     session = get_vad_model().session
@@ -69,11 +69,11 @@ def test_the_vad_session_takes_the_inputs_we_feed() -> None:
 
 
 def test_the_feature_extractor_is_the_algorithm_log_mel_mirrors() -> None:
-    """devices/whisper_stream.log_mel re-computes FeatureExtractor's log-Mel from its parts (n_fft,
+    """devices/whisper_windows.log_mel re-computes FeatureExtractor's log-Mel from its parts (n_fft,
     hop_length, stft, mel_filters) and stable_features replaces its __call__: both must still match."""
     from faster_whisper.feature_extractor import FeatureExtractor
 
-    from starcoach.devices.whisper_stream import log_mel
+    from starcoach.devices.whisper_windows import log_mel
 
     fe = FeatureExtractor()
     for attribute in ("n_fft", "hop_length", "mel_filters", "time_per_frame", "sampling_rate", "n_samples",
