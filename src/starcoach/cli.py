@@ -212,6 +212,7 @@ def replay(
 
     An answer whose session stopped before it was scored is scored from its recording by --rescore."""
     from starcoach import replay as replaying
+    from starcoach import replay_rescore as rescoring
 
     if save and not rescore:
         raise StarcoachError("--save keeps a new result: use it with --rescore")
@@ -235,10 +236,10 @@ def replay(
     if rescore:
         from starcoach.bank import load_bank
 
-        rescored = replaying.rescore(stored, load_bank())
+        rescored = rescoring.rescore(stored, load_bank())
         if save:
-            replaying.save_rescore(rescored)
-        out().print(replaying.rescore_view(rescored, saved=save))
+            rescoring.save_rescore(rescored)
+        out().print(rescoring.rescore_view(rescored, saved=save))
     if play:
         from starcoach.player import play_answer
 
@@ -255,11 +256,11 @@ def progress(
                                                "result, action_share, fillers, wpm, score, pitch_variation or hesitations.")] = None,
 ) -> None:
     """How time, sections, Action share, fillers, pace, score, pitch variation and hesitations moved across your sessions."""
-    from starcoach import history
+    from starcoach import progress as progressing
 
     console = out()
-    history.check_metric(metric)  # before reading any session
-    console.print(history.progress_view(history.progress_points(question=question), metric, width=console.width))
+    progressing.check_metric(metric)  # before reading any session
+    console.print(progressing.progress_view(progressing.progress_points(question=question), metric, width=console.width))
 
 
 @app.command()
@@ -272,7 +273,7 @@ def report(
     embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Put the recordings inside the page (default), or link them beside it.")] = True,
 ) -> None:
     """Write a session's report: a self-contained page with the recordings, transcript, findings and charts."""
-    from starcoach.report_html import write_report
+    from starcoach.report_files import write_report
     from starcoach.store import SessionStore
 
     if html and markdown:

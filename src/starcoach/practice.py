@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from starcoach.answer_view import follow_up_report, terminal_report
 from starcoach.bank import Bank, FollowUp, Question
 from starcoach.errors import StarcoachError
 from starcoach.live import LiveTranscriber
 from starcoach.records import Transcript, Word
 from starcoach.refine import FinalPasses
-from starcoach.report import answer_dict, follow_up_dict, follow_up_report, terminal_report
+from starcoach.result import answer_dict, follow_up_dict
 from starcoach.scoring import score_follow_up, score_transcript
 from starcoach.stream import StreamTranscriber
 from starcoach.store import Session, SessionStore
