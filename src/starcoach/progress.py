@@ -25,7 +25,7 @@ from starcoach.store import SessionStore, SessionSummary
 BLOCKS = " \u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"  # 0/8 .. 8/8 of a cell
 
 
-# --------------------------------------------------------------------------- progress: the series
+# --------------------------------------------------------------------------- the series
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +116,7 @@ def progress_points(store: SessionStore | None = None, *, question: str | None =
     return points
 
 
-# --------------------------------------------------------------------------- progress: drawing
+# --------------------------------------------------------------------------- drawing
 
 
 def format_value(metric: Metric, value: float | None) -> str:

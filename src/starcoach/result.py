@@ -389,7 +389,7 @@ def result_of_follow_up(f: ScoredFollowUp, *, text: str = "") -> FollowUpResult:
     )
 
 
-# Only while practice.py writes dicts itself: the integrator switches it to result_of_* and removes these.
+# Only for practice.py, which still saves dicts: to go once it saves result_of_*(...).to_dict() itself.
 def answer_dict(a: ScoredAnswer, *, question_text: str = "") -> dict[str, Any]:
     return result_of_answer(a, question_text=question_text).to_dict()
 
