@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from starcoach.archive import export_session
-from starcoach.report_html import write_report
+from starcoach.report_files import write_report
 from starcoach.store import Session
 from tests.browser import Browser, find_chromium
 from tests.test_report_html import audio_session, typed_session

@@ -259,7 +259,7 @@ def test_replay_keep_and_its_old_spelling_save(tiny_bank: Path, answer_file: Pat
 
 
 def test_progress_json_gives_the_points(tiny_bank: Path, answer_file: Path) -> None:
-    from starcoach import history
+    from starcoach import progress
     from starcoach.store import SessionStore
 
     result = runner.invoke(app, ["progress", "--json"])
@@ -275,7 +275,7 @@ def test_progress_json_gives_the_points(tiny_bank: Path, answer_file: Path) -> N
     stored = SessionStore().load(ids[0]).answers[0]["result"]
     for point in data["points"]:
         assert point["question"] == "tiny" and set(point) == {"id", "created", "question", "values", "targets"}
-        assert set(point["values"]) == set(point["targets"]) == set(history.METRICS)
+        assert set(point["values"]) == set(point["targets"]) == set(progress.METRICS)
         assert point["values"]["score"] == stored["score"]
         assert point["values"]["total"] == stored["total"]["speaking_s"]
         assert point["targets"]["total"] == [stored["total"]["target_min_s"], stored["total"]["target_max_s"]]

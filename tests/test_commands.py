@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from starcoach import history
+from starcoach import progress
 from starcoach.commands.common import one_of, setup_logging
 from starcoach.commands.report import report_format
 from starcoach.errors import StarcoachError
@@ -63,26 +63,26 @@ def test_setup_logging_0_leaves_a_callers_configuration_alone() -> None:
         logger.setLevel(before)
 
 
-def _point(session_id: str, day: int, score: float | None) -> history.Point:
-    values = {name: None for name in history.METRICS} | {"score": score, "total": 250.0}
-    targets = {name: None for name in history.METRICS} | {"total": (240.0, 300.0)}
-    return history.Point(session_id, datetime(2026, 3, day, 9, 0, tzinfo=UTC), "q", values, targets)
+def _point(session_id: str, day: int, score: float | None) -> progress.Point:
+    values = {name: None for name in progress.METRICS} | {"score": score, "total": 250.0}
+    targets = {name: None for name in progress.METRICS} | {"total": (240.0, 300.0)}
+    return progress.Point(session_id, datetime(2026, 3, day, 9, 0, tzinfo=UTC), "q", values, targets)
 
 
 def test_progress_dict_has_every_metric_or_the_chosen_one() -> None:
     points = [_point("a", 1, 60.0), _point("b", 2, None)]
-    data = history.progress_dict(points)
+    data = progress.progress_dict(points)
     assert data["metric"] is None and [p["id"] for p in data["points"]] == ["a", "b"]
     first = data["points"][0]
     assert first["created"] == "2026-03-01T09:00:00+00:00" and first["question"] == "q"
-    assert list(first["values"]) == list(history.METRICS) == list(first["targets"])
+    assert list(first["values"]) == list(progress.METRICS) == list(first["targets"])
     assert first["values"]["score"] == 60.0 and data["points"][1]["values"]["score"] is None
     assert first["targets"]["total"] == [240.0, 300.0] and first["targets"]["score"] is None
 
-    one = history.progress_dict(points, "total")
+    one = progress.progress_dict(points, "total")
     assert one["metric"] == "total"
     assert one["points"][1] == {"id": "b", "created": "2026-03-02T09:00:00+00:00", "question": "q",
                                 "values": {"total": 250.0}, "targets": {"total": [240.0, 300.0]}}
     with pytest.raises(StarcoachError, match="unknown metric"):
-        history.progress_dict(points, "speed")
-    assert history.progress_dict([]) == {"metric": None, "points": []}
+        progress.progress_dict(points, "speed")
+    assert progress.progress_dict([]) == {"metric": None, "points": []}

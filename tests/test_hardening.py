@@ -608,17 +608,18 @@ def test_a_held_session_is_not_rescored_into_or_deleted() -> None:
 
 def test_rescore_save_keeps_what_was_written_since_it_was_read() -> None:
     from starcoach import replay as replaying
+    from starcoach import replay_rescore as rescoring
 
     store = SessionStore()
     session = typed_session(store)
     stored = replaying.load_answer(session.id, 0)
-    rescored = replaying.rescore(stored, load_bank())
+    rescored = rescoring.rescore(stored, load_bank())
     other = store.load(session.id)  # e.g. a practice's final pass, meanwhile
     other.update_answer(0, final_pass={"changed_words": 0, "seconds": 1.0})
-    replaying.save_rescore(rescored)
+    rescoring.save_rescore(rescored)
     on_disk = store.load(session.id)
     assert on_disk.answers[0]["final_pass"] == {"changed_words": 0, "seconds": 1.0}
-    assert on_disk.answers[0]["result"] == rescored.result
+    assert on_disk.answers[0]["result"] == rescored.result.to_dict()
 
 
 def test_delete_is_one_step(monkeypatch: pytest.MonkeyPatch) -> None:

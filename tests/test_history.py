@@ -14,10 +14,10 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from starcoach import history
+from starcoach import progress
 from starcoach.bank import Bank, load_bank
 from starcoach.cli import app
-from starcoach.report import answer_dict, follow_up_dict
+from starcoach.result import result_of_answer, result_of_follow_up
 from starcoach.scoring import score_follow_up, score_text, transcript_from_text
 from starcoach.store import Session, SessionStore
 
@@ -48,13 +48,13 @@ def bank() -> Bank:
 
 def scored_result(text: str = ANSWER, *, question: str = QUESTION, wpm: float = 150.0) -> dict:
     q = bank().question(question)
-    return answer_dict(score_text(text, q, None, bank().rubric, wpm=wpm), question_text=q.question)
+    return result_of_answer(score_text(text, q, None, bank().rubric, wpm=wpm), question_text=q.question).to_dict()
 
 
 def follow_up_result(follow_up_id: str, text: str, *, question: str = QUESTION) -> dict:
     q = bank().question(question)
     fu = q.follow_up(follow_up_id)
-    return follow_up_dict(score_follow_up(transcript_from_text(text), q, fu, None), text=fu.text)
+    return result_of_follow_up(score_follow_up(transcript_from_text(text), q, fu, None), text=fu.text).to_dict()
 
 
 def make_session(when: datetime = T0, *, text: str = ANSWER, question: str = QUESTION, wpm: float = 150.0,
@@ -225,7 +225,7 @@ def three_sessions() -> list[Session]:
 def test_progress_points_carry_each_metric_and_its_target() -> None:
     sessions = three_sessions()
     make_session(T0 + timedelta(days=5), question="acting-independently")
-    points = history.progress_points(question=QUESTION)
+    points = progress.progress_points(question=QUESTION)
     assert [p.id for p in points] == [s.id for s in sessions]  # oldest first
     for p, s in zip(points, sessions):
         r = s.answers[0]["result"]
@@ -239,15 +239,15 @@ def test_progress_points_carry_each_metric_and_its_target() -> None:
         assert p.targets["result"] == (sections["result"]["target_min_s"], sections["result"]["target_max_s"])
         assert p.targets["score"] is None
     assert [round(p.values["wpm"]) for p in points] == [120, 150, 180]
-    assert len(history.progress_points()) == 4
+    assert len(progress.progress_points()) == 4
 
 
 def test_sparkline() -> None:
-    assert history.sparkline([1, 2, 3]) == "\u2581\u2585\u2588"
-    assert history.sparkline([0, 7, 3.5, 1]) == "\u2581\u2588\u2585\u2582"
-    assert history.sparkline([5, 5]) == "\u2584\u2584"
-    assert history.sparkline([1, None, 3]) == "\u2581 \u2588"
-    assert history.sparkline([]) == ""
+    assert progress.sparkline([1, 2, 3]) == "\u2581\u2585\u2588"
+    assert progress.sparkline([0, 7, 3.5, 1]) == "\u2581\u2588\u2585\u2582"
+    assert progress.sparkline([5, 5]) == "\u2584\u2584"
+    assert progress.sparkline([1, None, 3]) == "\u2581 \u2588"
+    assert progress.sparkline([]) == ""
 
 
 def test_progress_table_shows_a_sparkline_and_first_to_last_for_each_metric() -> None:
@@ -260,11 +260,11 @@ def test_progress_table_shows_a_sparkline_and_first_to_last_for_each_metric() ->
     assert "\u2581\u2585\u2588" in pace and "120 wpm" in pace and "180 wpm" in pace and "+60 wpm" in pace
     results = [s.answers[0]["result"] for s in sessions]
     totals = [r["total"]["speaking_s"] for r in results]
-    assert history.sparkline(totals) in rows["total time"]
+    assert progress.sparkline(totals) in rows["total time"]
     first, last = totals[0], totals[-1]
-    assert history.format_value(history.METRICS["total"], first) in rows["total time"]
-    assert history.format_value(history.METRICS["total"], last) in rows["total time"]
-    assert history.format_change(history.METRICS["total"], first, last) in rows["total time"]
+    assert progress.format_value(progress.METRICS["total"], first) in rows["total time"]
+    assert progress.format_value(progress.METRICS["total"], last) in rows["total time"]
+    assert progress.format_change(progress.METRICS["total"], first, last) in rows["total time"]
     assert "4:00\u20135:00" in rows["total time"]  # disagree-and-commit's total target
     share = [next(x for x in r["sections"] if x["name"] == "action")["share"] for r in results]
     assert f"{share[0]:.0%}" in rows["action share"] and f"{share[-1]:.0%}" in rows["action share"]
@@ -291,7 +291,7 @@ def test_progress_metric_draws_one_chart_with_values_dates_and_the_target_band()
 
 
 def test_bar_chart_heights_follow_the_values() -> None:
-    chart = history.bar_chart([1.0, 2.0, 4.0], ["a", "b", "c"], fmt=lambda v: f"{v:.0f}", height=8, col=6).plain
+    chart = progress.bar_chart([1.0, 2.0, 4.0], ["a", "b", "c"], fmt=lambda v: f"{v:.0f}", height=8, col=6).plain
     rows = chart.splitlines()[:8]
     axis = rows[-1].index("\u2502")
     filled = [sum(row[axis + 1 + 6 * i + 2] == "\u2588" for row in rows) for i in range(3)]
@@ -318,7 +318,7 @@ def test_progress_leaves_out_damaged_and_unscored_sessions() -> None:
                                      now=T0 + timedelta(days=9))
     unscored.add_answer({"kind": "main", "result": None})
     unscored.finish("interrupted")
-    assert len(history.progress_points()) == 3
+    assert len(progress.progress_points()) == 3
     assert "Progress over 3 sessions" in ok(["progress"])
 
 
@@ -336,6 +336,6 @@ def test_unknown_metric_is_one_line() -> None:
     ("score", 80.0, 80.0, None, "no change", ""),
 ])
 def test_change_and_whether_it_is_better(metric: str, first: float, last: float, band, change: str, style: str) -> None:
-    m = history.METRICS[metric]
-    assert history.format_change(m, first, last) == change
-    assert history.change_style(m, first, last, band) == style
+    m = progress.METRICS[metric]
+    assert progress.format_change(m, first, last) == change
+    assert progress.change_style(m, first, last, band) == style

@@ -21,13 +21,14 @@ from starcoach.devices import portaudio
 from starcoach.devices.playback import SoundDevicePlayback, resample
 from starcoach.errors import StarcoachError
 from starcoach.player import Follow, Keys, follow, now_playing, play
-from starcoach.replay import StoredWord, load_answer, split_lines
+from starcoach.replay import load_answer, split_lines
+from starcoach.result import ResultWord
 from tests.test_history import make_session
 
 runner = CliRunner(env={"COLUMNS": "200"})
 RATE = 16000
 
-W = StoredWord
+W = ResultWord
 WORDS = [W("We", 0.5, 0.8, "situation"), W("shipped.", 0.8, 1.4, "situation"),
          W("I", 2.0, 2.2, "action"), W("wrote", 2.2, 2.6, "action"), W("it.", 2.6, 3.0, "action")]
 

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from starcoach.practice import flipped, headline, keep_final
+from starcoach.practice import keep_final
 from starcoach.practice_view import QuietView
 from starcoach.records import Transcript, Word
 from starcoach.refine import FinalPasses, FinalPassWorker, FinalTranscript, changed_words
+from starcoach.result import AnswerResult, FollowUpResult
+from starcoach.result_diff import flipped_checks, headline
 from starcoach.store import SessionStore
 
 
@@ -34,11 +36,12 @@ def test_changed_words_ignores_case_and_punctuation() -> None:
 def test_headline_and_flipped_checks() -> None:
     before = {"score": 70, "findings": [{"id": "metric", "passed": False}, {"id": "pronouns", "passed": True}]}
     after = {"score": 85, "findings": [{"id": "metric", "passed": True}, {"id": "pronouns", "passed": True}]}
-    assert headline(before) == "score 70" and flipped(before, after) == ["+metric"]
-    assert flipped(after, before) == ["-metric"]
+    before, after = AnswerResult.from_dict(before), AnswerResult.from_dict(after)
+    assert headline(before) == "score 70" and flipped_checks(before, after) == ["+metric"]
+    assert flipped_checks(after, before) == ["-metric"]
     follow_up = {"findings": [{"id": "a", "passed": True, "severity": "high"}, {"id": "b", "passed": False},
                               {"id": "note", "passed": False, "severity": "info"}]}
-    assert headline(follow_up) == "checks passed 1/2"
+    assert headline(FollowUpResult.from_dict(follow_up)) == "checks passed 1/2"
 
 
 def test_worker_runs_takes_in_order_and_keeps_errors() -> None:

@@ -13,11 +13,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from starcoach import replay
+from starcoach import replay, replay_rescore
 from starcoach.bank import load_bank
 from starcoach.cli import app
 from starcoach.errors import StarcoachError
 from starcoach.records import Evidence, Finding
+from starcoach.result import ResultWord
 from starcoach.store import SessionStore
 from tests.test_history import FOLLOW_UP, QUESTION, make_session, one_line_error
 
@@ -76,7 +77,7 @@ def test_replay_shows_timestamped_lines_section_headers_and_findings_in_place() 
 def test_transcript_lines_are_coloured_by_section() -> None:
     from rich.text import Text
 
-    from starcoach.report import COLOURS
+    from starcoach.answer_view import COLOURS
 
     session = make_session()
     view = replay.transcript_view(replay.load_answer(session.id))
@@ -98,7 +99,7 @@ def test_finding_markers_are_red_when_failed_yellow_for_fluency_signals() -> Non
     assert replay.marker_text(f(True, "info"), 2).style == "bold yellow"
     assert replay.marker_text(f(True, "medium"), 3).style == "green"
     assert replay.marker_text(f(False, "low"), 4).plain == "[\u27174]"
-    words = [replay.StoredWord("a", 0.0, 0.3), replay.StoredWord("b", 0.3, 0.6)]
+    words = [ResultWord("a", 0.0, 0.3), ResultWord("b", 0.3, 0.6)]
     at, numbers = replay.markers(words, [f(False, "info"), f(False, "high")])  # an unheard signal: no marker
     assert at == {0: [1]} and numbers == {1: 1}
 
@@ -255,7 +256,7 @@ def test_rescore_a_follow_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_rescore_keeps_estimated_and_the_stored_times() -> None:
     session = make_session()
     answer = replay.load_answer(session.id)
-    transcript = replay.stored_transcript(answer)
+    transcript = replay_rescore.stored_transcript(answer)
     stored = session.answers[0]["result"]
     assert transcript.estimated is True and transcript.duration_s == stored["duration_s"]
     assert [(w.text, w.start, w.end) for w in transcript.words] == [(w["text"], w["start"], w["end"]) for w in stored["words"]]
@@ -298,7 +299,7 @@ def test_play_with_a_missing_recording_or_no_output_device_is_one_line(monkeypat
 
 
 def test_lines_break_at_sentences_sections_and_ten_seconds() -> None:
-    w = replay.StoredWord
+    w = ResultWord
     words = [w("One", 0, 0.4, "situation"), w("two.", 0.4, 0.8, "situation"), w("Three", 1, 1.4, "situation"),
              w("four", 1.4, 1.8, "task"), *(w("on", 2 + i, 2.5 + i, "task") for i in range(12))]
     lines = replay.split_lines(words)

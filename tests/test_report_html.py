@@ -19,8 +19,9 @@ import soundfile as sf
 from starcoach.bank import load_bank
 from starcoach.errors import StarcoachError
 from starcoach.records import Transcript, Word
-from starcoach.report import answer_dict, follow_up_dict
-from starcoach.report_html import render_html, render_markdown, write_report
+from starcoach.report_files import render_html, write_report
+from starcoach.report_markdown import render_markdown
+from starcoach.result import result_of_answer, result_of_follow_up
 from starcoach.scoring import score_follow_up, score_text, score_transcript, transcript_from_text
 from starcoach.store import Session, SessionStore
 
@@ -60,12 +61,12 @@ def audio_session(store: SessionStore | None = None) -> Session:
     session = (store or SessionStore()).create(question_id=q.id, question_text=q.question, level="em", source="practice")
     main = spoken(ANSWER, pause_after=PAUSE_AT)
     write_wav(session.audio_path(0), main.duration_s)
-    session.add_answer({"kind": "main", "result": answer_dict(score_transcript(main, q, "em", bank.rubric), question_text=q.question)})
+    session.add_answer({"kind": "main", "result": result_of_answer(score_transcript(main, q, "em", bank.rubric), question_text=q.question).to_dict()})
     fu = q.follow_up("team-found-out")
     second = spoken(FOLLOW_UP)
     write_wav(session.audio_path(1), second.duration_s)
     session.add_answer({"kind": "follow_up", "follow_up": fu.id, "text": fu.text,
-                        "result": follow_up_dict(score_follow_up(second, q, fu, "em"), text=fu.text)})
+                        "result": result_of_follow_up(score_follow_up(second, q, fu, "em"), text=fu.text).to_dict()})
     session.finish("complete")
     return session
 
@@ -76,7 +77,7 @@ def typed_session(store: SessionStore | None = None, text: str = ANSWER, questio
     q = bank.question(QUESTION)
     shown = question_text or q.question
     session = (store or SessionStore()).create(question_id=q.id, question_text=shown, level="em", source="score")
-    session.add_answer({"kind": "main", "audio": None, "result": answer_dict(score_text(text, q, "em", bank.rubric), question_text=shown)})
+    session.add_answer({"kind": "main", "audio": None, "result": result_of_answer(score_text(text, q, "em", bank.rubric), question_text=shown).to_dict()})
     session.finish("complete")
     return session
 

@@ -10,8 +10,8 @@ import pytest
 
 from starcoach import store as store_module
 from starcoach.errors import StarcoachError
+from starcoach.session_check import SCHEMA_VERSION
 from starcoach.store import (
-    SCHEMA_VERSION,
     DamagedSession,
     SessionStore,
     SessionSummary,
@@ -26,7 +26,7 @@ T0 = datetime(2026, 11, 24, 14, 30, 12, tzinfo=timezone.utc)
 
 
 def main_result(score: int = 72) -> dict:
-    """The parts of report.answer_dict that the store reads, plus a few it just keeps."""
+    """The parts of a saved result (result.AnswerResult) that the store reads, plus a few it just keeps."""
     verdicts = {"situation": "ok", "task": "short", "action": "ok", "result": "long"}
     return {"schema": "starcoach.score/1", "question": "disagree-and-commit", "level": "em", "duration_s": 95.5,
             "words": [{"text": "When", "start": 0.0, "end": 0.3, "section": "situation"}],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from starcoach.report_html import write_report
+from starcoach.report_files import write_report
 from tests.browser import Browser
 from tests.test_browser import assert_quiet, browser, chromium, click_to_seek, open_page  # noqa: F401 (fixtures)
 from tests.test_voice_report import spoken, voiced_session, voiced_words, with_gap, UH_AFTER, ANSWER

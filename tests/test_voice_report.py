@@ -14,14 +14,16 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from starcoach import history
+from starcoach import progress
 from starcoach.bank import load_bank
 from starcoach.cli import app
 from starcoach.pitch_track import YinTracker
 from starcoach.records import Transcript, Word
-from starcoach.replay import load_answer, rescore, transcript_view
-from starcoach.report import answer_dict, follow_up_dict, terminal_report
-from starcoach.report_html import render_html
+from starcoach.answer_view import terminal_report
+from starcoach.replay import load_answer, transcript_view
+from starcoach.replay_rescore import rescore
+from starcoach.report_files import render_html
+from starcoach.result import AnswerResult, result_of_answer, result_of_follow_up
 from starcoach.scoring import score_follow_up, score_transcript
 from starcoach.store import Session, SessionStore
 from starcoach.voice import from_audio
@@ -78,13 +80,13 @@ def voiced_session(transcript: Transcript, audio: np.ndarray, when=T0) -> Sessio
     sf.write(session.audio_path(0), audio, RATE, subtype="PCM_16")
     scored = score_transcript(transcript, q, "em", bank.rubric, voice=from_audio(audio, YinTracker()))
     session.add_answer({"kind": "main", "audio": session.audio_path(0).name,
-                        "result": answer_dict(scored, question_text=q.question)})
+                        "result": result_of_answer(scored, question_text=q.question).to_dict()})
     fu = q.follow_up("team-found-out")
     second = spoken(FOLLOW_UP)
     fu_audio = voiced_words(second, uh_after=None)
     session.add_answer({"kind": "follow_up", "follow_up": fu.id, "text": fu.text, "audio": None,
-                        "result": follow_up_dict(score_follow_up(second, q, fu, "em", voice=from_audio(fu_audio, YinTracker())),
-                                                 text=fu.text)})
+                        "result": result_of_follow_up(score_follow_up(second, q, fu, "em", voice=from_audio(fu_audio, YinTracker())),
+                                                       text=fu.text).to_dict()})
     session.finish("complete")
     return session
 
@@ -95,9 +97,9 @@ def test_the_scored_answer_carries_its_voice_in_the_json_contract(voiced_answer)
     q = bank.question(QUESTION)
     scored = score_transcript(transcript, q, "em", bank.rubric, voice=from_audio(audio, YinTracker()))
     plain = score_transcript(transcript, q, "em", bank.rubric)
-    d = answer_dict(scored, question_text=q.question)
-    assert "voice" not in answer_dict(plain)  # typed text and callers without audio: no key
-    assert {k: v for k, v in d.items() if k != "voice"} == answer_dict(plain, question_text=q.question)  # nothing else moves
+    d = result_of_answer(scored, question_text=q.question).to_dict()
+    assert "voice" not in result_of_answer(plain).to_dict()  # typed text and callers without audio: no key
+    assert {k: v for k, v in d.items() if k != "voice"} == result_of_answer(plain, question_text=q.question).to_dict()  # nothing else moves
     v = json.loads(json.dumps(d["voice"], allow_nan=False))
     assert v["tracker"] == "yin (numpy)" and v["measured"] is True
     assert set(v["sections"]) == {"situation", "task", "action", "result"}
@@ -136,7 +138,7 @@ def test_the_report_draws_the_contour_with_marks_that_play(voiced_answer) -> Non
 
 
 def test_the_markdown_report_has_the_voice(voiced_answer) -> None:
-    from starcoach.report_html import render_markdown
+    from starcoach.report_markdown import render_markdown
 
     session = voiced_session(*voiced_answer)
     text = render_markdown(session.data, {})
@@ -157,7 +159,7 @@ def test_rescore_keeps_the_voice_from_the_stored_contour(voiced_answer) -> None:
     session = voiced_session(*voiced_answer)
     stored = session.answers[0]["result"]["voice"]
     again = rescore(load_answer(session.id, 0), load_bank())
-    v = again.result["voice"]
+    v = again.result.voice
     assert v["overall"]["pitch_variation_st"] == pytest.approx(stored["overall"]["pitch_variation_st"], abs=0.02)
     assert [h["start"] for h in v["hesitations"]] == [h["start"] for h in stored["hesitations"]]
     assert v["monotone"] == stored["monotone"]
@@ -169,14 +171,14 @@ def test_progress_charts_pitch_variation_and_hesitations_with_older_sessions_as_
     make_session(T0)  # typed, before the voice existed: no "voice" key
     voiced_session(transcript, audio, when=T0 + timedelta(days=1))
     voiced_session(transcript, voiced_words(transcript, flat_from=0.0, uh_after=None), when=T0 + timedelta(days=2))
-    points = history.progress_points(question=QUESTION)
+    points = progress.progress_points(question=QUESTION)
     assert points[0].values["pitch_variation"] is None and points[0].values["hesitations"] is None
     assert points[1].values["pitch_variation"] > points[2].values["pitch_variation"]
     assert points[1].values["hesitations"] > points[2].values["hesitations"] > 0  # the written "Um," remains
     for metric in ("pitch_variation", "hesitations"):
         result = runner.invoke(app, ["progress", "--metric", metric])
         assert result.exit_code == 0, result.output
-        assert history.METRICS[metric].label.capitalize() in result.output
+        assert progress.METRICS[metric].label.capitalize() in result.output
     chart = runner.invoke(app, ["progress", "--metric", "pitch_variation"]).output
     assert f"{points[1].values['pitch_variation']:.1f} st" in chart and "\u2013" in chart
     table = runner.invoke(app, ["progress"]).output
@@ -192,11 +194,11 @@ def test_sessions_saved_before_the_voice_still_load_everywhere() -> None:
     out = Console(width=200, record=True)
     out.print(transcript_view(load_answer(session.id, 0)))
     assert "Voice" not in out.export_text()
-    assert "voice" not in rescore(load_answer(session.id, 0), load_bank()).result
+    assert "voice" not in rescore(load_answer(session.id, 0), load_bank()).result.to_dict()
     # a damaged "voice" is read as no voice, never an exception
     data["answers"][0]["result"]["voice"] = {"contour": {"step_s": "x"}, "hesitations": "no", "overall": 3}
     render_html(data, {})
-    history.point_from_result("x", T0, QUESTION, data["answers"][0]["result"])
+    progress.point_from_result("x", T0, QUESTION, AnswerResult.from_dict(data["answers"][0]["result"]))
 
 
 def test_practice_measures_the_voice_of_each_take(tmp_path: Path) -> None:
@@ -220,7 +222,8 @@ def test_practice_measures_the_voice_of_each_take(tmp_path: Path) -> None:
     # tracked while recording: the contour of tracking the saved take afterwards, to the bit
     from starcoach.audio import load_audio
     from starcoach.records import Section
-    from starcoach.replay import load_answer, stored_transcript
+    from starcoach.replay import load_answer
+    from starcoach.replay_rescore import stored_transcript
 
     stored = load_answer(session.id, 0, SessionStore(tmp_path / "sessions"))
     words = list(stored_transcript(stored).words)

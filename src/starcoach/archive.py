@@ -33,7 +33,8 @@ from typing import Any
 
 from starcoach import leftovers
 from starcoach.errors import StarcoachError
-from starcoach.store import MAX_ID_LEN, SESSION_FILE, SessionStore, atomic_write_json, validate_id
+from starcoach.session_check import MAX_ID_LEN, SESSION_FILE
+from starcoach.store import SessionStore, atomic_write_json, validate_id
 
 REPORT_FILE = "report.html"
 SUFFIX = ".zip"
@@ -62,7 +63,7 @@ def export_session(session_id: str, output: Path | None = None, *, store: Sessio
     `output` is a file or a folder; by default `starcoach-<id>.zip` in the current folder. The file
     appears whole or not at all.
     """
-    from starcoach.report_html import render_html
+    from starcoach.report_files import render_html
 
     store = store or SessionStore()
     session = store.load(session_id)

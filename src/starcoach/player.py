@@ -26,10 +26,11 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.text import Text
 
+from starcoach.answer_view import COLOURS, clock
 from starcoach.devices.playback import Playback, SoundDevicePlayback
 from starcoach.errors import StarcoachError
-from starcoach.replay import Line, StoredAnswer, StoredWord, split_lines
-from starcoach.report import COLOURS, clock
+from starcoach.replay import Line, StoredAnswer, split_lines
+from starcoach.result import ResultWord
 
 TICK_S = 0.05  # how often the view and the keys are looked at
 
@@ -47,7 +48,7 @@ class Follow:
     speaking: bool
 
 
-def follow(words: Sequence[StoredWord], lines: Sequence[Line], t: float) -> Follow:
+def follow(words: Sequence[ResultWord], lines: Sequence[Line], t: float) -> Follow:
     """The position at `t` seconds from the start of the recording."""
     if not words or not lines:
         return Follow(0, None, False)
@@ -63,7 +64,7 @@ def progress_bar(elapsed: float, total: float, width: int = 40) -> Text:
     return Text("\u2501" * done, style="cyan") + Text("\u2500" * (width - done), style="dim")
 
 
-def now_playing(words: Sequence[StoredWord], lines: Sequence[Line], pos: Follow, *, elapsed: float, total: float,
+def now_playing(words: Sequence[ResultWord], lines: Sequence[Line], pos: Follow, *, elapsed: float, total: float,
                 paused: bool = False, keys: bool = True, title: str = "") -> Panel:
     """The current line with the words said so far plain, the current word lit and the rest dim;
     the next line below it, dim."""
@@ -165,7 +166,7 @@ class Played:
     at_s: float  # where playback ended, seconds from the start of the recording
 
 
-def play(words: Sequence[StoredWord], samples: np.ndarray, rate: int, *, playback: Playback, keys: KeySource,
+def play(words: Sequence[ResultWord], samples: np.ndarray, rate: int, *, playback: Playback, keys: KeySource,
          console: Console, from_s: float = 0.0, title: str = "", tick: float = TICK_S) -> Played:
     """Play `samples` from `from_s` and follow `words` until the end or q; space pauses and resumes."""
     total = len(samples) / rate

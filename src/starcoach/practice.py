@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from starcoach.answer_view import follow_up_report, terminal_report
 from starcoach.bank import Bank, FollowUp, Question
 from starcoach.chunked_live import ChunkedLiveSession
 from starcoach.devices.file_input import FileInput
@@ -26,7 +27,9 @@ from starcoach.levels import StopPolicy
 from starcoach.live_session import LiveSession, WholeTake
 from starcoach.records import Transcript, join_words
 from starcoach.refine import FinalPasses, FinalTranscript
-from starcoach.report import answer_dict, follow_up_dict, follow_up_report, terminal_report
+from starcoach import scoring
+from starcoach.result import Result, result_from_dict, result_of_answer, result_of_follow_up
+from starcoach.result_diff import headline, score_change
 from starcoach.scoring import score_follow_up, score_transcript
 from starcoach.store import Session, SessionStore
 from starcoach.take import EnterKey, TakeResult, TakeSink, WholeAudio
@@ -192,7 +195,7 @@ class Practice:
             fu, voice = self._asked[done.index]
 
             def rescore(transcript: Transcript, fu: FollowUp | None = fu, voice=voice) -> dict:
-                return self._score(transcript, q, level, fu, voice)[1]
+                return scoring.rescore(transcript, q, fu, level, self.bank.rubric, voice=voice).to_dict()
 
             keep_final(session, done, rescore, self.view)
 
@@ -209,9 +212,9 @@ class Practice:
         """The score of the main answer (fu None) or of follow-up `fu`, and the result the session keeps."""
         if fu is None:
             scored = score_transcript(transcript, q, level, self.bank.rubric, voice=voice)
-            return scored, answer_dict(scored, question_text=q.question)
+            return scored, result_of_answer(scored, question_text=q.question).to_dict()
         scored = score_follow_up(transcript, q, fu, level, voice=voice)
-        return scored, follow_up_dict(scored, text=fu.text)
+        return scored, result_of_follow_up(scored, text=fu.text).to_dict()
 
     def _answers(self, session: Session, q: Question, level: str) -> str:
         """Ask, record and score the main answer and its follow-ups; "complete" or "interrupted"."""
@@ -263,37 +266,6 @@ def _follow_up_split(lo: float, hi: float) -> dict[str, tuple[float, float]]:
 # --------------------------------------------------------------------- a final pass kept in the session
 
 
-def headline(result: dict[str, Any]) -> str:
-    """'score 72' for a main answer; 'checks passed 3/4' for a follow-up (it has no score)."""
-    if isinstance(result.get("score"), (int, float)):
-        return f"score {result['score']:g}"
-    findings = [f for f in result.get("findings", []) if f.get("severity") != "info"]
-    return f"checks passed {sum(bool(f.get('passed')) for f in findings)}/{len(findings)}"
-
-
-def flipped(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """Ids of the checks whose outcome changed, marked with how: '+metric' now passes, '-metric' now fails."""
-    old = {f.get("id"): bool(f.get("passed")) for f in before.get("findings", [])}
-    out = []
-    for f in after.get("findings", []):
-        was = old.get(f.get("id"))
-        if was is not None and was != bool(f.get("passed")):
-            out.append(("+" if f.get("passed") else "-") + str(f.get("id")))
-    return out
-
-
-def score_change(before: dict[str, Any], after: dict[str, Any]) -> str:
-    """'score 78 → 100 (+metric)': how the headline moved, and the checks that flipped."""
-    old, new = headline(before), headline(after)
-    if old == new:
-        change = f"{new}, unchanged"
-    else:
-        name = old.rsplit(" ", 1)[0]
-        change = f"{old} \u2192 {new.rsplit(' ', 1)[1]}" if new.startswith(name + " ") else f"{old} \u2192 {new}"
-    moved = flipped(before, after)
-    return change + (f" ({', '.join(moved)})" if moved else "")
-
-
 def keep_final(session: Session, done: FinalTranscript, rescore: Callable[[Transcript], dict], view) -> None:
     """Keep answer `done.index`'s final transcript in the session (rescored when it differs from the
     live one; the live text and headline are kept beside it), and tell the candidate."""
@@ -301,7 +273,9 @@ def keep_final(session: Session, done: FinalTranscript, rescore: Callable[[Trans
     if done.final is None:
         view.note(f"{label}: final pass failed ({done.error}); the live transcript is kept")
         return
-    before = session.answers[done.index]["result"] or {}
+    kind = session.answers[done.index].get("kind", "main")
+    before_dict = session.answers[done.index]["result"] or {}
+    before = read_result(kind, before_dict)
     summary: dict[str, Any] = {"changed_words": done.changed_words, "seconds": round(done.seconds, 2)}
     if done.changed_words == 0:
         session.update_answer(done.index, final_pass=summary)
@@ -311,4 +285,10 @@ def keep_final(session: Session, done: FinalTranscript, rescore: Callable[[Trans
     summary.update(live_text=join_words(done.live.words), live_headline=headline(before))
     session.update_answer(done.index, result=after, final_pass=summary)
     view.note(f"{label}: final transcript differs in {done.changed_words} of {len(done.live.words)} words; "
-              f"{score_change(before, after)}")
+              f"{score_change(before, read_result(kind, after))}")
+
+
+def read_result(kind: str, stored: Any) -> Result:
+    """A stored result through the one safe reader; an empty one when there is none."""
+    found = result_from_dict(kind, stored)
+    return found if found is not None else result_from_dict(kind, {})

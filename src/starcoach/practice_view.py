@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from starcoach.records import SECTION_NAMES
-from starcoach.report import COLOURS, clock
+from starcoach.answer_view import COLOURS, clock
 
 BAR_WIDTH = 50
 

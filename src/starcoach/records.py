@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 SECTION_NAMES: tuple[str, ...] = ("situation", "task", "action", "result")
+# A finding's severities, worst first: the order reports list what to work on.
+SEVERITY_ORDER: dict[str, int] = {"high": 0, "medium": 1, "low": 2, "info": 3}
 
 
 @dataclass(frozen=True, slots=True)

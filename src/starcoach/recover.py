@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
 from starcoach.bank import Bank
 from starcoach.errors import StarcoachError
+from starcoach.result import Result, result_of_answer, result_of_follow_up
 from starcoach.store import Session, SessionStore
 
 
@@ -22,7 +22,7 @@ from starcoach.store import Session, SessionStore
 class Recovered:
     session: Session
     index: int
-    result: dict[str, Any]
+    result: Result
     report: RenderableType
 
 
@@ -40,7 +40,7 @@ def recording_to_score(session: Session, index: int) -> Path | None:
 def score_recording(session: Session, index: int, bank: Bank, *, transcriber=None, model: str | None = None) -> Recovered:
     """Transcribe answer `index`'s recording and score it (the main answer against the session's
     question and level; a follow-up against its own target and checks)."""
-    from starcoach.report import answer_dict, follow_up_dict, follow_up_report, terminal_report
+    from starcoach.answer_view import follow_up_report, terminal_report
     from starcoach.scoring import score_follow_up, score_transcript, transcribe_file
 
     path = recording_to_score(session, index)
@@ -55,13 +55,13 @@ def score_recording(session: Session, index: int, bank: Bank, *, transcriber=Non
     transcript = transcribe_file(path, transcriber)
     if entry["kind"] == "main":
         scored = score_transcript(transcript, question, d["level"], bank.rubric)
-        result = answer_dict(scored, question_text=d.get("question_text") or question.question)
+        result: Result = result_of_answer(scored, question_text=d.get("question_text") or question.question)
         report = terminal_report(scored, title=question.title)
     else:
         follow_up = question.follow_up(str(entry.get("follow_up")))
         scored_fu = score_follow_up(transcript, question, follow_up, d["level"])
         text = str(entry.get("text") or follow_up.text)
-        result = follow_up_dict(scored_fu, text=text)
+        result = result_of_follow_up(scored_fu, text=text)
         report = follow_up_report(scored_fu, text=text)
     return Recovered(session, index, result, report)
 
@@ -78,7 +78,7 @@ def save(recovered: Recovered) -> None:
             if fresh.answers[recovered.index].get("result") is not None:
                 raise StarcoachError(f"answer {recovered.index} of session {session.id} was scored meanwhile: "
                                      "not saved")
-            fresh.set_result(recovered.index, recovered.result)
+            fresh.set_result(recovered.index, recovered.result.to_dict())
     except leftovers.Busy:
         raise StarcoachError(f"session {session.id} is in use by another starcoach (a practice still finishing?): "
                              "not saved; try again when it ends") from None

@@ -1,32 +1,35 @@
-"""What the session report reads from a session: session.json as safe values, and its answers.
+"""What the session report reads from a session: its answers, each with its result read by result.py,
+and the helpers the page and the Markdown share.
 
 Shared by the page (report_page, report_svg) and the Markdown (report_markdown). A session file may be
-hand-edited or imported, so every value is checked for its type as it is read.
+hand-edited or imported: the result's fields are None where they were missing, and the stored "voice"
+(voice.py's record) is read here value by value, each checked for its type.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-# The terminal's colours (report.COLOURS), a shade calmer for a page: situation blue, task purple,
+from starcoach.records import SEVERITY_ORDER, Finding
+from starcoach.result import Result, ResultWord, result_from_dict
+
+# The terminal's colours (answer_view.COLOURS), a shade calmer for a page: situation blue, task purple,
 # action green, result orange. INK is the label colour that reads on each.
 SECTION_COLOURS = {"situation": "#3b82f6", "task": "#8b5cf6", "action": "#16a34a", "result": "#f59e0b"}
 SECTION_INK = {"situation": "#ffffff", "task": "#ffffff", "action": "#ffffff", "result": "#3b2300"}
 FOLLOW_UP_COLOUR = "#0e9f9a"
-
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
 
 
 # --------------------------------------------------------------------------- values from the JSON
 
 
 def number(value: Any, default: float = 0.0) -> float:
-    """A finite number from the JSON, or `default` (a hand-edited or imported file may hold anything)."""
+    """A finite number (from the JSON, or a result's field), or `default` where there is none."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
     return default
@@ -90,7 +93,7 @@ class Answer:
     kind: str  # main | follow_up
     label: str  # "Main answer", "Follow-up 1"
     question: str
-    result: dict[str, Any] | None
+    result: Result | None
     audio_src: str | None  # URL for <audio>, or None
     audio_name: str | None  # the stored file name (None for a typed answer)
 
@@ -99,12 +102,17 @@ class Answer:
         return f"answer-{self.index}"
 
     @property
-    def words(self) -> list[dict[str, Any]]:
-        return dicts((self.result or {}).get("words"))
+    def words(self) -> tuple[ResultWord, ...]:
+        return self.result.words if self.result is not None else ()
 
     @property
     def estimated(self) -> bool:
-        return bool((self.result or {}).get("estimated"))
+        return self.result is not None and self.result.estimated
+
+    @property
+    def voice(self) -> dict[str, Any]:
+        """The stored voice record, or an empty one."""
+        return mapping(self.result.voice) if self.result is not None else {}
 
 
 def read_answers(data: Mapping[str, Any], audio: Mapping[int, str | None]) -> list[Answer]:
@@ -114,28 +122,26 @@ def read_answers(data: Mapping[str, Any], audio: Mapping[int, str | None]) -> li
     for i, entry in enumerate(entries if isinstance(entries, list) else []):
         if not isinstance(entry, dict):
             continue
-        kind = string(entry.get("kind"), "main")
+        kind = "follow_up" if entry.get("kind") == "follow_up" else "main"
         if kind == "follow_up":
             n_follow += 1
             label, question = f"Follow-up {n_follow}", string(entry.get("text")) or string(entry.get("follow_up"))
         else:
             label, question = "Main answer", string(data.get("question_text")) or string(data.get("question"))
-        result = entry.get("result") if isinstance(entry.get("result"), dict) else None
+        result = result_from_dict(kind, entry.get("result"))
         out.append(Answer(i, kind, label, question, result, audio.get(i), string(entry.get("audio")) or None))
     return out
 
 
-def split_findings(findings: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+def split_findings(findings: Sequence[Finding]) -> tuple[list[Finding], list[Finding], list[Finding]]:
     """To work on (worst first), done well, and fluency signals heard (passed info findings)."""
-    failed = sorted((f for f in findings if not f.get("passed") and f.get("severity") != "info"),
-                    key=lambda f: SEVERITY_ORDER.get(string(f.get("severity")), 9))
-    passed = [f for f in findings if f.get("passed") and f.get("positive", True) is not False
-              and f.get("severity") != "info"]
-    signals = [f for f in findings if f.get("passed") and f.get("severity") == "info"]
+    failed = sorted((f for f in findings if not f.passed and f.severity != "info"), key=lambda f: SEVERITY_ORDER[f.severity])
+    passed = [f for f in findings if f.passed and f.positive and f.severity != "info"]
+    signals = [f for f in findings if f.passed and f.severity == "info"]
     return failed, passed, signals
 
 
-def not_heard(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def not_heard(findings: Sequence[Finding]) -> list[Finding]:
     """Mistakes checked for and not heard: passes by absence, shown apart from "done well"."""
-    return [f for f in findings if f.get("passed") and f.get("positive") is False and f.get("severity") != "info"]
+    return [f for f in findings if f.passed and not f.positive and f.severity != "info"]
 

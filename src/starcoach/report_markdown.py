@@ -7,11 +7,13 @@ become emphasis, links, HTML or table cells.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
+from starcoach.records import Finding
 from starcoach.report_data import Answer, clock, date_text, dicts, mapping, number, read_answers, split_findings, string
+from starcoach.result import AnswerResult, ResultWord
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 
@@ -21,14 +23,14 @@ def _md(text: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
-def _md_sentences(words: list[dict[str, Any]]) -> list[tuple[float, str]]:
+def _md_sentences(words: Sequence[ResultWord]) -> list[tuple[float, str]]:
     out, current, start = [], [], 0.0
     for w in words:
-        text = string(w.get("text")).strip()
+        text = w.text.strip()
         if not text:
             continue
         if not current:
-            start = number(w.get("start"))
+            start = number(w.start)
         current.append(text)
         if re.search(r"[.!?…][\"'”’)\]]*$", text):
             out.append((start, " ".join(current)))
@@ -38,12 +40,12 @@ def _md_sentences(words: list[dict[str, Any]]) -> list[tuple[float, str]]:
     return out
 
 
-def _md_finding(f: dict[str, Any], *, advice: bool) -> list[str]:
-    lines = [f"- **{_md(string(f.get('severity')))}** {_md(string(f.get('message')))}"]
-    for e in dicts(f.get("evidence")):
-        lines.append(f"  - [{clock(number(e.get('start')))}] \u201c{_md(string(e.get('text')))}\u201d")
-    if advice and string(f.get("advice")):
-        lines.append(f"  - \u2192 {_md(string(f.get('advice')))}")
+def _md_finding(f: Finding, *, advice: bool) -> list[str]:
+    lines = [f"- **{_md(f.severity)}** {_md(f.message)}"]
+    for e in f.evidence:
+        lines.append(f"  - [{clock(number(e.start))}] \u201c{_md(e.text)}\u201d")
+    if advice and f.advice:
+        lines.append(f"  - \u2192 {_md(f.advice)}")
     return lines
 
 
@@ -56,35 +58,34 @@ def _md_answer(a: Answer, data: Mapping[str, Any]) -> list[str]:
         lines += ["Typed answer: times are estimated from the text; there is no recording.", ""]
     if r is None:
         return lines + ["Not scored: the session stopped before this answer was.", ""]
-    if a.kind == "main":
-        t = mapping(r.get("total"))
-        lines += [f"**Score {number(r.get('score')):.0f}/100** \u00b7 level {_md(string(r.get('level')))} \u00b7 "
-                  f"{clock(number(t.get('speaking_s')))} against {clock(number(t.get('target_min_s')))}\u2013"
-                  f"{clock(number(t.get('target_max_s')))} ({_md(string(t.get('verdict')))})", ""]
-        breakdown = mapping(r.get("score_breakdown"))
-        if breakdown:
-            lines += [" \u00b7 ".join(f"{_md(c)} {number(mapping(v).get('earned')):.0f}/{number(mapping(v).get('possible')):.0f}"
-                                      for c, v in breakdown.items()), ""]
-        per = mapping(mapping(r.get("delivery")).get("section_wpm"))
+    if isinstance(r, AnswerResult):
+        t = r.total
+        lines += [f"**Score {number(r.score):.0f}/100** \u00b7 level {_md(r.level)} \u00b7 "
+                  f"{clock(number(t.speaking_s))} against {clock(number(t.target_min_s))}\u2013"
+                  f"{clock(number(t.target_max_s))} ({_md(t.verdict)})", ""]
+        if r.score_breakdown:
+            lines += [" \u00b7 ".join(f"{_md(c)} {number(v.get('earned')):.0f}/{number(v.get('possible')):.0f}"
+                                      for c, v in r.score_breakdown.items()), ""]
+        per = r.delivery.section_wpm
         lines += ["### STAR sections", "", "| section | from | time | target | verdict | share | target share | words | wpm |",
                   "|---|---:|---:|---:|---|---:|---:|---:|---:|"]
-        for s in dicts(r.get("sections")):
-            gap = number(s.get("gap_s"))
-            verdict = string(s.get("verdict")) + ("" if s.get("verdict") == "ok" or not gap else f" ({gap:+.0f}s)")
-            lines.append(f"| {_md(string(s.get('name')).capitalize())} | {clock(number(s.get('start')))} | {clock(number(s.get('speaking_s')))} | "
-                         f"{clock(number(s.get('target_min_s')))}\u2013{clock(number(s.get('target_max_s')))} | {_md(verdict)} | "
-                         f"{number(s.get('share')):.0%} | {number(s.get('share_min')):.0%}\u2013{number(s.get('share_max')):.0%} | "
-                         f"{int(number(s.get('word_count')))} | {number(per.get(string(s.get('name')))):.0f} |")
-        lines.append(f"| **Total** | | {clock(number(t.get('speaking_s')))} | {clock(number(t.get('target_min_s')))}\u2013"
-                     f"{clock(number(t.get('target_max_s')))} | {_md(string(t.get('verdict')))} | | | {len(a.words)} | "
-                     f"{number(mapping(r.get('delivery')).get('wpm')):.0f} |")
+        for s in r.sections:
+            gap = number(s.gap_s)
+            verdict = s.verdict + ("" if s.verdict == "ok" or not gap else f" ({gap:+.0f}s)")
+            lines.append(f"| {_md(s.name.capitalize())} | {clock(number(s.start))} | {clock(number(s.speaking_s))} | "
+                         f"{clock(number(s.target_min_s))}\u2013{clock(number(s.target_max_s))} | {_md(verdict)} | "
+                         f"{number(s.share):.0%} | {number(s.share_min):.0%}\u2013{number(s.share_max):.0%} | "
+                         f"{int(number(s.word_count))} | {number(per.get(s.name)):.0f} |")
+        lines.append(f"| **Total** | | {clock(number(t.speaking_s))} | {clock(number(t.target_min_s))}\u2013"
+                     f"{clock(number(t.target_max_s))} | {_md(t.verdict)} | | | {len(a.words)} | "
+                     f"{number(r.delivery.wpm):.0f} |")
         lines.append("")
     else:
-        gap = number(r.get("gap_s"))
-        lines += [f"Time {clock(number(r.get('speaking_s')))} against {clock(number(r.get('target_min_s')))}\u2013"
-                  f"{clock(number(r.get('target_max_s')))}: **{_md(string(r.get('verdict')))}**"
-                  + ("" if r.get("verdict") == "ok" or not gap else f" ({gap:+.0f}s)"), ""]
-    failed, passed, signals = split_findings(dicts(r.get("findings")))
+        gap = number(r.gap_s)
+        lines += [f"Time {clock(number(r.speaking_s))} against {clock(number(r.target_min_s))}\u2013"
+                  f"{clock(number(r.target_max_s))}: **{_md(r.verdict)}**"
+                  + ("" if r.verdict == "ok" or not gap else f" ({gap:+.0f}s)"), ""]
+    failed, passed, signals = split_findings(r.findings)
     lines += [f"### To work on ({len(failed)})", ""]
     for f in failed:
         lines += _md_finding(f, advice=True)
@@ -92,41 +93,41 @@ def _md_answer(a: Answer, data: Mapping[str, Any]) -> list[str]:
         lines.append("Nothing: every check passed.")
     lines.append("")
     if passed:
-        lines += [f"### Done well ({len(passed)})", ""] + [f"- \u2713 {_md(string(f.get('message')))}" for f in passed] + [""]
+        lines += [f"### Done well ({len(passed)})", ""] + [f"- \u2713 {_md(f.message)}" for f in passed] + [""]
     if signals:
         lines += [f"### Fluency signals heard ({len(signals)})", ""]
         for f in signals:
-            lines.append(f"- \u2605 {_md(string(f.get('message')))}")
-            lines += [f"  - [{clock(number(e.get('start')))}] \u201c{_md(string(e.get('text')))}\u201d" for e in dicts(f.get("evidence"))[:1]]
+            lines.append(f"- \u2605 {_md(f.message)}")
+            lines += [f"  - [{clock(number(e.start))}] \u201c{_md(e.text)}\u201d" for e in f.evidence[:1]]
         lines.append("")
-    d = mapping(r.get("delivery"))
-    lines += ["### Delivery", "", "| measure | value |", "|---|---:|", f"| pace | {number(d.get('wpm')):.0f} wpm |"]
+    d = r.delivery
+    lines += ["### Delivery", "", "| measure | value |", "|---|---:|", f"| pace | {number(d.wpm):.0f} wpm |"]
     if a.kind == "main":
-        for name, wpm in mapping(d.get("section_wpm")).items():
+        for name, wpm in d.section_wpm.items():
             lines.append(f"| pace, {_md(name)} | {number(wpm):.0f} wpm |")
-    lines += [f"| fillers | {number(d.get('fillers_per_min')):.1f}/min ({len(dicts(d.get('fillers')))}) |",
-              f"| hedges | {number(d.get('hedges_per_min')):.1f}/min ({len(dicts(d.get('hedges')))}) |",
-              f"| repeated words | {len(dicts(d.get('repeats')))} |",
-              f"| long pauses | {len(dicts(d.get('long_pauses')))} (longest gap {number(d.get('longest_pause_s')):.1f}s) |", ""]
-    heard = sorted(dicts(d.get("fillers")) + dicts(d.get("hedges")), key=lambda e: number(e.get("start")))
+    lines += [f"| fillers | {number(d.fillers_per_min):.1f}/min ({len(d.fillers)}) |",
+              f"| hedges | {number(d.hedges_per_min):.1f}/min ({len(d.hedges)}) |",
+              f"| repeated words | {len(d.repeats)} |",
+              f"| long pauses | {len(d.long_pauses)} (longest gap {number(d.longest_pause_s):.1f}s) |", ""]
+    heard = sorted(d.fillers + d.hedges, key=lambda e: number(e.start))
     if heard:
-        lines += ["Heard: " + ", ".join(f"[{clock(number(e.get('start')))}] \u201c{_md(string(e.get('text')))}\u201d" for e in heard), ""]
-    for p in dicts(d.get("long_pauses")):
-        lines.append(f"- [{clock(number(p.get('start')))}] {number(p.get('duration')):.1f}s pause in {_md(string(p.get('section')) or 'the answer')}, "
-                     f"after \u201c{_md(string(p.get('before')))}\u201d")
-    if dicts(d.get("long_pauses")):
+        lines += ["Heard: " + ", ".join(f"[{clock(number(e.start))}] \u201c{_md(e.text)}\u201d" for e in heard), ""]
+    for p in d.long_pauses:
+        lines.append(f"- [{clock(number(p.start))}] {number(p.duration):.1f}s pause in {_md(p.section or 'the answer')}, "
+                     f"after \u201c{_md(p.before)}\u201d")
+    if d.long_pauses:
         lines.append("")
-    lines += _md_voice(mapping(r.get("voice")))
+    lines += _md_voice(a.voice)
     lines += ["### Transcript", ""]
+    groups: list[tuple[str, list[ResultWord]]] = []
     if a.kind == "main":
-        groups: list[tuple[str, list[dict[str, Any]]]] = []
         for w in a.words:
-            name = string(w.get("section"))
+            name = w.section or ""
             if not groups or groups[-1][0] != name:
                 groups.append((name, []))
             groups[-1][1].append(w)
     else:
-        groups = [("", a.words)]
+        groups = [("", list(a.words))]
     for name, ws in groups:
         if name:
             lines += [f"**{_md(name.capitalize())}**", ""]

@@ -11,16 +11,17 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from starcoach.records import SECTION_NAMES
+from starcoach.delivery import Pause
+from starcoach.records import SECTION_NAMES, Evidence, Finding
 from starcoach.report_data import (
     SECTION_COLOURS,
     Answer,
     clock,
     date_text,
     dicts,
-    not_heard,
     escape,
     mapping,
+    not_heard,
     number,
     split_findings,
     string,
@@ -35,6 +36,7 @@ from starcoach.report_svg import (
     timeline_svg,
     voice_svg,
 )
+from starcoach.result import AnswerResult, FollowUpResult, Result, ResultWord
 
 # Evidence longer than this quotes a whole section (a timing finding): it is linked, not marked word by word.
 MAX_MARKED_WORDS = 30
@@ -56,31 +58,28 @@ def _verdict(verdict: str, gap: float) -> str:
     return f'<span class="pill v-{v}">{_VERDICT_WORDS[v]}{gap_text}</span>'
 
 
-def _hero(a: Answer, data: Mapping[str, Any]) -> str:
-    r = a.result or {}
-    facts = [("Level", escape(string(r.get("level")) or string(data.get("level")))), ("Date", escape(date_text(string(data.get("created")))))]
-    if a.kind == "main":
-        total = mapping(r.get("total"))
-        facts += [("Duration", escape(clock(number(r.get("duration_s"))))),
-                  ("Speaking", f"{escape(clock(number(total.get('speaking_s'))))} "
-                               f"{_verdict(string(total.get('verdict')), number(total.get('gap_s')))}"),
-                  ("Target", escape(f"{clock(number(total.get('target_min_s')))}\u2013{clock(number(total.get('target_max_s')))}"))]
+def _hero(a: Answer, r: Result, data: Mapping[str, Any]) -> str:
+    facts = [("Level", escape(r.level or string(data.get("level")))), ("Date", escape(date_text(string(data.get("created")))))]
+    if isinstance(r, AnswerResult):
+        total = r.total
+        facts += [("Duration", escape(clock(number(r.duration_s)))),
+                  ("Speaking", f"{escape(clock(number(total.speaking_s)))} {_verdict(total.verdict, number(total.gap_s))}"),
+                  ("Target", escape(f"{clock(number(total.target_min_s))}\u2013{clock(number(total.target_max_s))}"))]
     else:
-        facts += [("Speaking", f"{escape(clock(number(r.get('speaking_s'))))} {_verdict(string(r.get('verdict')), number(r.get('gap_s')))}"),
-                  ("Target", escape(f"{clock(number(r.get('target_min_s')))}\u2013{clock(number(r.get('target_max_s')))}"))]
+        facts += [("Speaking", f"{escape(clock(number(r.speaking_s)))} {_verdict(r.verdict, number(r.gap_s))}"),
+                  ("Target", escape(f"{clock(number(r.target_min_s))}\u2013{clock(number(r.target_max_s))}"))]
     note = ""
     if a.estimated:
-        pace = re.sub(r"^estimated\s*", "", string(r.get("model"))) or "at a steady pace"
+        pace = re.sub(r"^estimated\s*", "", r.model if isinstance(r, AnswerResult) else "") or "at a steady pace"
         note = ('<p class="note">Typed answer: the times are <strong>estimated</strong> from the text '
                 f"({escape(pace)}), and there is no recording to play.</p>")
     side = ""
-    if a.kind == "main" and "score" in r:
-        breakdown = mapping(r.get("score_breakdown"))
-        cats = "".join(f"<li><span>{escape(cat)}</span><span>{number(mapping(v).get('earned')):.0f}/{number(mapping(v).get('possible')):.0f}</span></li>"
-                       for cat, v in breakdown.items())
-        side = f'<div class="hero-side">{score_ring(number(r.get("score")))}<ul class="breakdown">{cats}</ul></div>'
-    elif a.kind == "follow_up":
-        v = string(r.get("verdict"))
+    if isinstance(r, AnswerResult) and r.score is not None:
+        cats = "".join(f"<li><span>{escape(cat)}</span><span>{number(v.get('earned')):.0f}/{number(v.get('possible')):.0f}</span></li>"
+                       for cat, v in r.score_breakdown.items())
+        side = f'<div class="hero-side">{score_ring(number(r.score))}<ul class="breakdown">{cats}</ul></div>'
+    elif isinstance(r, FollowUpResult):
+        v = r.verdict
         side = f'<div class="hero-side"><div class="fu-verdict v-{escape(v)}">{escape(_VERDICT_WORDS.get(v, v))}</div><div class="muted small">time against the target</div></div>'
     heading = "h1" if a.kind == "main" else "h2"
     return (f'<header class="card hero"><div class="hero-main"><div class="kicker">{escape(a.label)}</div>'
@@ -95,24 +94,23 @@ def _legend(voice: bool = False) -> str:
         '<li><span class="swatch target"></span>Target length</li><li><span class="swatch pause"></span>Long pause</li>' + extra + '</ul>'
 
 
-def _section_table(a: Answer) -> str:
-    r = a.result or {}
-    per = mapping(mapping(r.get("delivery")).get("section_wpm"))
+def _section_table(r: AnswerResult) -> str:
+    per = r.delivery.section_wpm
     rows = []
-    for s in dicts(r.get("sections")):
-        name = string(s.get("name"))
+    for s in r.sections:
+        name = s.name
         rows.append(
             f'<tr><th scope="row"><span class="swatch s-{escape(name)}"></span>{escape(name.capitalize())}</th>'
-            f'<td class="num"><button type="button" class="link" data-seek="{time_attr(number(s.get("start")))}">{clock(number(s.get("speaking_s")))}</button></td>'
-            f'<td class="num">{clock(number(s.get("target_min_s")))}\u2013{clock(number(s.get("target_max_s")))}</td>'
-            f'<td>{_verdict(string(s.get("verdict")), number(s.get("gap_s")))}</td>'
-            f'<td class="num">{number(s.get("share")):.0%} <span class="muted">of {number(s.get("share_min")):.0%}\u2013{number(s.get("share_max")):.0%}</span></td>'
-            f'<td class="num">{int(number(s.get("word_count")))}</td><td class="num">{number(per.get(name)):.0f}</td></tr>')
-    t = mapping(r.get("total"))
-    rows.append(f'<tr class="total"><th scope="row">Total</th><td class="num">{clock(number(t.get("speaking_s")))}</td>'
-                f'<td class="num">{clock(number(t.get("target_min_s")))}\u2013{clock(number(t.get("target_max_s")))}</td>'
-                f'<td>{_verdict(string(t.get("verdict")), number(t.get("gap_s")))}</td><td></td>'
-                f'<td class="num">{len(a.words)}</td><td class="num">{number(mapping(r.get("delivery")).get("wpm")):.0f}</td></tr>')
+            f'<td class="num"><button type="button" class="link" data-seek="{time_attr(number(s.start))}">{clock(number(s.speaking_s))}</button></td>'
+            f'<td class="num">{clock(number(s.target_min_s))}\u2013{clock(number(s.target_max_s))}</td>'
+            f'<td>{_verdict(s.verdict, number(s.gap_s))}</td>'
+            f'<td class="num">{number(s.share):.0%} <span class="muted">of {number(s.share_min):.0%}\u2013{number(s.share_max):.0%}</span></td>'
+            f'<td class="num">{int(number(s.word_count))}</td><td class="num">{number(per.get(name)):.0f}</td></tr>')
+    t = r.total
+    rows.append(f'<tr class="total"><th scope="row">Total</th><td class="num">{clock(number(t.speaking_s))}</td>'
+                f'<td class="num">{clock(number(t.target_min_s))}\u2013{clock(number(t.target_max_s))}</td>'
+                f'<td>{_verdict(t.verdict, number(t.gap_s))}</td><td></td>'
+                f'<td class="num">{len(r.words)}</td><td class="num">{number(r.delivery.wpm):.0f}</td></tr>')
     return ('<table class="sections"><thead><tr><th scope="col">Section</th><th scope="col" class="num">Time</th>'
             '<th scope="col" class="num">Target</th><th scope="col">Verdict</th><th scope="col" class="num">Share</th>'
             '<th scope="col" class="num">Words</th><th scope="col" class="num">wpm</th></tr></thead><tbody>'
@@ -122,58 +120,58 @@ def _section_table(a: Answer) -> str:
 # --------------------------------------------------------------------------- the transcript
 
 
-def _evidence_spans(findings: list[dict[str, Any]]) -> list[tuple[float, float]]:
+def _evidence_spans(findings: Sequence[Finding]) -> list[tuple[float, float]]:
     """The evidence of the findings to work on; a timing finding's evidence is a whole section, not a quote."""
     spans = []
     for f in findings:
-        if f.get("passed") or f.get("severity") == "info" or f.get("category") == "timing":
+        if f.passed or f.severity == "info" or f.category == "timing":
             continue
-        spans.extend((number(e.get("start")), number(e.get("end"))) for e in dicts(f.get("evidence")))
+        spans.extend((number(e.start), number(e.end)) for e in f.evidence)
     return spans
 
 
-def _covered(words: list[dict[str, Any]], spans: list[tuple[float, float]], limit: int | None) -> set[int]:
+def _covered(words: Sequence[ResultWord], spans: list[tuple[float, float]], limit: int | None) -> set[int]:
     """Indexes of the words inside the spans (a span of more than `limit` words marks none)."""
     marked: set[int] = set()
     for s, e in spans:
-        inside = [i for i, w in enumerate(words) if number(w.get("start")) >= s - 0.01 and number(w.get("end")) <= e + 0.01]
+        inside = [i for i, w in enumerate(words) if number(w.start) >= s - 0.01 and number(w.end) <= e + 0.01]
         if limit is None or len(inside) <= limit:
             marked.update(inside)
     return marked
 
 
-def _transcript(a: Answer) -> str:
+def _transcript(a: Answer, r: Result) -> str:
     words = a.words
-    r = a.result or {}
-    findings = dicts(r.get("findings"))
-    bad = _covered(words, _evidence_spans(findings), MAX_MARKED_WORDS)
-    d = mapping(r.get("delivery"))
-    fh = _covered(words, [(number(e.get("start")), number(e.get("end"))) for e in dicts(d.get("fillers")) + dicts(d.get("hedges"))], None)
-    pause_after: dict[int, dict[str, Any]] = {}
-    for p in dicts(d.get("long_pauses")):
-        ends = [abs(number(w.get("end")) - number(p.get("start"))) for w in words]
+    bad = _covered(words, _evidence_spans(r.findings), MAX_MARKED_WORDS)
+    d = r.delivery
+    fh = _covered(words, [(number(e.start), number(e.end)) for e in d.fillers + d.hedges], None)
+    pause_after: dict[int, Pause] = {}
+    for p in d.long_pauses:
+        ends = [abs(number(w.end) - number(p.start)) for w in words]
         if ends:
             pause_after[ends.index(min(ends))] = p
     heard_after: dict[int, list[dict[str, Any]]] = {}
-    for h in dicts(mapping(r.get("voice")).get("hesitations")):
+    for h in dicts(a.voice.get("hesitations")):
         if string(h.get("source")) != "voice":
             continue  # the ones Whisper wrote are words of the transcript already
-        before = [i for i, w in enumerate(words) if number(w.get("end")) <= number(h.get("start")) + 0.011]
+        before = [i for i, w in enumerate(words) if number(w.end) <= number(h.get("start")) + 0.011]
         heard_after.setdefault(before[-1] if before else 0, []).append(h)
     if not words:
         return '<p class="muted">No words were recorded for this answer.</p>'
     out, current = [], None
+    sections = r.sections if isinstance(r, AnswerResult) else ()
     for i, w in enumerate(words):
-        section = string(w.get("section")) if a.kind == "main" else ""
+        section = (w.section or "") if a.kind == "main" else ""
         if section != current or i == 0:
             if current is not None:
                 out.append("</p></div>")
             current = section
             if section in SECTION_COLOURS:
-                sec = next((s for s in dicts(r.get("sections")) if s.get("name") == section), {})
+                start = next((s.start for s in sections if s.name == section), None)
+                at = number(start, number(w.start))
                 out.append(f'<div class="block s-{section}"><h4 class="sec-h"><span class="swatch s-{section}"></span>'
-                           f'{section.capitalize()} <button type="button" class="link ts" data-seek="{time_attr(number(sec.get("start"), number(w.get("start"))))}">'
-                           f'{clock(number(sec.get("start"), number(w.get("start"))))}</button></h4><p>')
+                           f'{section.capitalize()} <button type="button" class="link ts" data-seek="{time_attr(at)}">'
+                           f'{clock(at)}</button></h4><p>')
             else:
                 out.append('<div class="block"><p>')
         classes = ["w"]
@@ -183,11 +181,11 @@ def _transcript(a: Answer) -> str:
             classes.append("ev")
         if i in fh:
             classes.append("fh")
-        out.append(f'<span class="{" ".join(classes)}" data-start="{time_attr(number(w.get("start")))}" data-end="{time_attr(number(w.get("end")))}">'
-                   f'{escape(string(w.get("text")))}</span> ')
+        out.append(f'<span class="{" ".join(classes)}" data-start="{time_attr(number(w.start))}" data-end="{time_attr(number(w.end))}">'
+                   f'{escape(w.text)}</span> ')
         if i in pause_after:
             p = pause_after[i]
-            at, duration = number(p.get("start")), number(p.get("duration"))
+            at, duration = number(p.start), number(p.duration)
             out.append(f'<button type="button" class="pause-chip" data-seek="{time_attr(at)}" '
                        f'title="{duration:.1f} second pause">{duration:.1f}s</button> ')
         for h in heard_after.get(i, []):
@@ -201,38 +199,37 @@ def _transcript(a: Answer) -> str:
 # --------------------------------------------------------------------------- the feedback
 
 
-def _quote_button(e: dict[str, Any]) -> str:
-    s, t = number(e.get("start")), number(e.get("end"))
+def _quote_button(e: Evidence) -> str:
+    s, t = number(e.start), number(e.end)
     return (f'<button type="button" class="quote" data-seek="{time_attr(s)}" data-end="{time_attr(t)}">'
-            f'<span class="ts">{clock(s)}</span><q>{escape(string(e.get("text")))}</q></button>')
+            f'<span class="ts">{clock(s)}</span><q>{escape(e.text)}</q></button>')
 
 
-def _to_work_on(a: Answer) -> str:
-    failed, _, _ = split_findings(dicts((a.result or {}).get("findings")))
+def _to_work_on(findings: Sequence[Finding]) -> str:
+    failed, _, _ = split_findings(findings)
     out = [f'<h3>To work on <span class="count">{len(failed)}</span></h3>']
     if not failed:
         return "".join(out) + '<p class="all-good">Nothing: every check passed.</p>'
     # Findings that share their advice (one per section, say) make one card with the advice once.
-    groups: list[list[dict[str, Any]]] = []
+    groups: list[list[Finding]] = []
     for f in failed:
-        same = next((g for g in groups if string(g[0].get("advice")) == string(f.get("advice")) and g[0].get("severity") == f.get("severity")
-                     and string(f.get("advice"))), None)
+        same = next((g for g in groups if g[0].advice == f.advice and g[0].severity == f.severity and f.advice), None)
         if same is not None:
             same.append(f)
         else:
             groups.append([f])
     out.append('<ul class="findings">')
     for group in groups:
-        sev = string(group[0].get("severity"))
-        where = " \u00b7 ".join(dict.fromkeys(x for f in group for x in (string(f.get("category")), string(f.get("section"))) if x))
+        sev = group[0].severity
+        where = " \u00b7 ".join(dict.fromkeys(x for f in group for x in (f.category, f.section or "") if x))
         items = []
         for f in group:
-            quotes = "".join(_quote_button(e) for e in dicts(f.get("evidence")))
-            items.append(f'<div class="f-item" data-id="{escape(string(f.get("id")))}"><p class="msg">{escape(string(f.get("message")))}</p>'
+            quotes = "".join(_quote_button(e) for e in f.evidence)
+            items.append(f'<div class="f-item" data-id="{escape(f.id)}"><p class="msg">{escape(f.message)}</p>'
                          + (f'<div class="quotes">{quotes}</div>' if quotes else "") + "</div>")
         out.append(f'<li class="finding sev-{escape(sev)}"><div class="f-head"><span class="sev">{escape(sev)}</span>'
                    f'<span class="muted small">{escape(where)}</span></div>{"".join(items)}'
-                   f'<p class="advice">{escape(string(group[0].get("advice")))}</p></li>')
+                   f'<p class="advice">{escape(group[0].advice)}</p></li>')
     out.append("</ul>")
     return "".join(out)
 
@@ -240,62 +237,59 @@ def _to_work_on(a: Answer) -> str:
 _AVOIDED = re.compile(r"^avoids the common mistake:\s*", re.IGNORECASE)
 
 
-def _done_well(a: Answer) -> str:
-    findings = dicts((a.result or {}).get("findings"))
+def _done_well(findings: Sequence[Finding]) -> str:
     _, passed, signals = split_findings(findings)
     clear = not_heard(findings)
     if not passed and not signals and not clear:
         return ""
-    by_category: dict[str, list[dict[str, Any]]] = {}
+    by_category: dict[str, list[Finding]] = {}
     for f in passed:
-        by_category.setdefault(string(f.get("category")) or "other", []).append(f)
+        by_category.setdefault(f.category or "other", []).append(f)
     blocks = []
     for category, items in by_category.items():
-        if all(_AVOIDED.match(string(f.get("message"))) for f in items):
-            chips = "".join(f'<li data-id="{escape(string(f.get("id")))}">{escape(_AVOIDED.sub("", string(f.get("message"))))}</li>' for f in items)
+        if all(_AVOIDED.match(f.message) for f in items):
+            chips = "".join(f'<li data-id="{escape(f.id)}">{escape(_AVOIDED.sub("", f.message))}</li>' for f in items)
             blocks.append(f'<div class="dw-block"><h4>Common mistakes avoided</h4><ul class="chips">{chips}</ul></div>')
             continue
         lis = []
         for f in items:
-            quotes = "".join(_quote_button(e) for e in dicts(f.get("evidence"))[:2])
-            lis.append(f'<li data-id="{escape(string(f.get("id")))}"><span class="tick-mark" aria-hidden="true">\u2713</span><div>'
-                       f'{escape(string(f.get("message")))}' + (f'<div class="quotes">{quotes}</div>' if quotes else "") + "</div></li>")
+            quotes = "".join(_quote_button(e) for e in f.evidence[:2])
+            lis.append(f'<li data-id="{escape(f.id)}"><span class="tick-mark" aria-hidden="true">\u2713</span><div>'
+                       f'{escape(f.message)}' + (f'<div class="quotes">{quotes}</div>' if quotes else "") + "</div></li>")
         blocks.append(f'<div class="dw-block"><h4>{escape(category.capitalize())}</h4><ul class="done">{"".join(lis)}</ul></div>')
     if signals:
         lis = []
         for f in signals:
-            quotes = "".join(_quote_button(e) for e in dicts(f.get("evidence"))[:1])
-            lis.append(f'<li data-id="{escape(string(f.get("id")))}"><span class="tick-mark star" aria-hidden="true">\u2605</span><div>'
-                       f'{escape(string(f.get("message")))}' + (f'<div class="quotes">{quotes}</div>' if quotes else "") + "</div></li>")
+            quotes = "".join(_quote_button(e) for e in f.evidence[:1])
+            lis.append(f'<li data-id="{escape(f.id)}"><span class="tick-mark star" aria-hidden="true">\u2605</span><div>'
+                       f'{escape(f.message)}' + (f'<div class="quotes">{quotes}</div>' if quotes else "") + "</div></li>")
         blocks.append(f'<div class="dw-block"><h4>Fluency signals heard</h4><ul class="done">{"".join(lis)}</ul></div>')
     if clear:  # checked and not heard: worth knowing, but not something done well
-        chips = "".join(f'<li data-id="{escape(string(f.get("id")))}">{escape(_AVOIDED.sub("", string(f.get("message"))))}</li>'
-                        for f in clear)
+        chips = "".join(f'<li data-id="{escape(f.id)}">{escape(_AVOIDED.sub("", f.message))}</li>' for f in clear)
         blocks.append(f'<div class="dw-block"><h4>Mistakes not heard</h4><ul class="chips">{chips}</ul></div>')
     return (f'<section class="card done-well"><h3>Done well <span class="count good">{len(passed) + len(signals)}</span></h3>'
             f'<div class="dw-grid">{"".join(blocks)}</div></section>')
 
 
-def _delivery(a: Answer) -> str:
-    d = mapping((a.result or {}).get("delivery"))
-    heard = dicts(d.get("fillers")) + dicts(d.get("hedges"))
-    heard.sort(key=lambda e: number(e.get("start")))
+def _delivery(a: Answer, r: Result) -> str:
+    d = r.delivery
+    heard = sorted(d.fillers + d.hedges, key=lambda e: number(e.start))
     chips = "".join(_quote_button(e) for e in heard[:12])
     more = f'<span class="muted small">and {len(heard) - 12} more</span>' if len(heard) > 12 else ""
-    pauses = dicts(d.get("long_pauses"))
-    threshold = number(d.get("long_pause_s"), 1.5)
+    pauses = d.long_pauses
+    threshold = number(d.long_pause_s, 1.5)
     pause_note = (f"{len(pauses)} long pause{'s' if len(pauses) != 1 else ''} ({threshold:g}s or more); "
-                  f"longest gap {number(d.get('longest_pause_s')):.1f}s" if pauses
-                  else f"No pause of {threshold:g}s or more; longest gap {number(d.get('longest_pause_s')):.1f}s")
-    repeats = dicts(d.get("repeats"))
+                  f"longest gap {number(d.longest_pause_s):.1f}s" if pauses
+                  else f"No pause of {threshold:g}s or more; longest gap {number(d.longest_pause_s):.1f}s")
+    repeats = d.repeats
     rep = (f'<p class="small">Repeated words: {"".join(_quote_button(e) for e in repeats[:8])}</p>' if repeats else "")
     return (
         '<section class="card delivery"><h3>Delivery</h3><div class="grid2">'
-        f'<figure><figcaption>Pace <span class="muted">words a minute</span></figcaption>{pace_svg(a)}</figure>'
-        f'<figure><figcaption>Fillers and hedges</figcaption>{rates_svg(a)}'
+        f'<figure><figcaption>Pace <span class="muted">words a minute</span></figcaption>{pace_svg(r)}</figure>'
+        f'<figure><figcaption>Fillers and hedges</figcaption>{rates_svg(r.delivery)}'
         + (f'<div class="quotes heard">{chips}{more}</div>' if chips else '<p class="muted small">None heard.</p>')
         + "</figure></div>"
-        f'<figure class="wide"><figcaption>Speech and pauses <span class="muted">{escape(pause_note)} \u00b7 click to listen from there</span></figcaption>{strip_svg(a)}</figure>'
+        f'<figure class="wide"><figcaption>Speech and pauses <span class="muted">{escape(pause_note)} \u00b7 click to listen from there</span></figcaption>{strip_svg(r)}</figure>'
         + rep + _voice(a) + "</section>"
     )
 
@@ -307,7 +301,7 @@ def _fig(value: Any, fmt: str) -> str:
 
 def _voice(a: Answer) -> str:
     """Pitch and loudness variety per section, the flat stretches with their sentences, and the hesitations."""
-    v = mapping((a.result or {}).get("voice"))
+    v = a.voice
     if not v:
         return ""
     overall = mapping(v.get("overall"))
@@ -369,19 +363,21 @@ def answer_html(a: Answer, data: Mapping[str, Any]) -> str:
         return (f'<section class="answer" id="{a.anchor}"><header class="card hero"><div class="hero-main">'
                 f'<div class="kicker">{escape(a.label)}</div><h2>{escape(a.question)}</h2>'
                 '<p class="note">Not scored: the session stopped before this answer was.</p></div></header></section>')
-    timeline = timeline_svg(a) if a.kind == "main" else follow_up_timeline_svg(a)
-    table = _section_table(a) if a.kind == "main" else ""
-    legend = _legend(bool(mapping(a.result.get("voice")))) if a.kind == "main" else ""
+    r = a.result
+    main = isinstance(r, AnswerResult)
+    timeline = timeline_svg(a, r) if isinstance(r, AnswerResult) else follow_up_timeline_svg(a, r)
+    table = _section_table(r) if isinstance(r, AnswerResult) else ""
+    legend = _legend(bool(a.voice)) if main else ""
     return (
         f'<section class="answer" id="{a.anchor}" data-estimated="{"true" if a.estimated else "false"}">'
-        + _hero(a, data)
-        + f'<section class="card"><h3>Time</h3><div class="scroll-x">{timeline}{voice_svg(a)}</div>{legend}'
+        + _hero(a, r, data)
+        + f'<section class="card"><h3>Time</h3><div class="scroll-x">{timeline}{voice_svg(a, r)}</div>{legend}'
         + (f'<div class="scroll-x">{table}</div>' if table else "") + "</section>"
         + '<div class="columns">'
-        + f'<section class="card listen"><h3>Transcript</h3>{_player(a)}<div class="transcript">{_transcript(a)}</div></section>'
-        + f'<section class="card feedback">{_to_work_on(a)}</section>'
+        + f'<section class="card listen"><h3>Transcript</h3>{_player(a)}<div class="transcript">{_transcript(a, r)}</div></section>'
+        + f'<section class="card feedback">{_to_work_on(r.findings)}</section>'
         + "</div>"
-        + _done_well(a)
-        + _delivery(a)
+        + _done_well(r.findings)
+        + _delivery(a, r)
         + "</section>"
     )

@@ -1,6 +1,6 @@
 """The session report's pictures: inline SVG charts of one answer, and the score ring.
 
-Each function takes an answer (report_data.Answer) and returns one <svg> as a string, drawn on a fixed
+Each function takes a scored answer (report_data.Answer) and returns one <svg> as a string, drawn on a fixed
 viewBox and scaled by CSS (report_assets/report.css). Elements with data-seek play the recording from
 that time when clicked (report_assets/report.js).
 """
@@ -24,6 +24,7 @@ from starcoach.report_data import (
     string,
     time_attr,
 )
+from starcoach.result import AnswerResult, DeliveryResult, FollowUpResult, Result
 
 # The rubric's "speaking-pace" band (questions/rubric.yaml), drawn on the pace chart.
 PACE_BAND = (110.0, 185.0)
@@ -80,34 +81,32 @@ def _axis(span: float, *, y: float, x0: float, x1: float, scale) -> str:
 # --------------------------------------------------------------------------- the charts
 
 
-def timeline_svg(a: Answer) -> str:
+def timeline_svg(a: Answer, r: AnswerResult) -> str:
     """The answer's sections as spoken and the target split, two bars on one scale (like the terminal)."""
-    r = a.result or {}
-    sections = [s for s in dicts(r.get("sections")) if s.get("name") in SECTION_COLOURS]
-    total = mapping(r.get("total"))
-    spoken = [(s["name"], number(s.get("speaking_s"))) for s in sections]
-    targets = [(s["name"], (number(s.get("target_min_s")) + number(s.get("target_max_s"))) / 2) for s in sections]
-    total_s = number(total.get("speaking_s"), sum(v for _, v in spoken))
-    tmin, tmax = number(total.get("target_min_s")), number(total.get("target_max_s"))
+    sections = [s for s in r.sections if s.name in SECTION_COLOURS]
+    total = r.total
+    spoken = [(s.name, number(s.speaking_s)) for s in sections]
+    targets = [(s.name, (number(s.target_min_s) + number(s.target_max_s)) / 2) for s in sections]
+    total_s = number(total.speaking_s, sum(v for _, v in spoken))
+    tmin, tmax = number(total.target_min_s), number(total.target_max_s)
     span = max(total_s, sum(v for _, v in targets), tmax, 1.0)
     W, x0, x1 = 1000.0, 112.0, 900.0
 
     def sx(t: float) -> float:
         return x0 + (x1 - x0) * min(max(t, 0.0), span) / span
 
-    offset = number(sections[0].get("start")) if sections else 0.0
+    offset = number(sections[0].start) if sections else 0.0
     rows, acc = [], 0.0
     for (name, secs), s in zip(spoken, sections, strict=True):
-        rows.append((name, sx(acc), sx(acc + secs), secs, SECTION_COLOURS[name], SECTION_INK[name], time_attr(number(s.get("start")))))
+        rows.append((name, sx(acc), sx(acc + secs), secs, SECTION_COLOURS[name], SECTION_INK[name], time_attr(number(s.start))))
         acc += secs
     trow, acc = [], 0.0
     for name, secs in targets:
         trow.append((name, sx(acc), sx(acc + secs), secs, SECTION_COLOURS[name], SECTION_INK[name], ""))
         acc += secs
-    pauses = dicts(mapping(r.get("delivery")).get("long_pauses"))
     marks = []
-    for p in pauses:
-        at, duration = number(p.get("start")), number(p.get("duration"))
+    for p in r.delivery.long_pauses:
+        at, duration = number(p.start), number(p.duration)
         marks.append(f'<g class="seek" data-seek="{time_attr(at)}"><title>{duration:.1f}s pause at {clock(at)}</title>'
                      f'<path d="M{coord(sx(at - offset))} 10 l-5 -8 h10 z" class="pause-mark"/></g>')
     H = 150
@@ -126,18 +125,17 @@ def timeline_svg(a: Answer) -> str:
     )
 
 
-def follow_up_timeline_svg(a: Answer) -> str:
-    r = a.result or {}
-    speaking = number(r.get("speaking_s"))
-    tmin, tmax = number(r.get("target_min_s")), number(r.get("target_max_s"))
+def follow_up_timeline_svg(a: Answer, r: FollowUpResult) -> str:
+    speaking = number(r.speaking_s)
+    tmin, tmax = number(r.target_min_s), number(r.target_max_s)
     span = max(speaking, tmax, 1.0) * 1.05
     W, x0, x1 = 1000.0, 112.0, 900.0
 
     def sx(t: float) -> float:
         return x0 + (x1 - x0) * min(max(t, 0.0), span) / span
 
-    words = a.words
-    start = time_attr(number(words[0].get("start"))) if words else "0.00"
+    words = r.words
+    start = time_attr(number(words[0].start)) if words else "0.00"
     return (
         f'<svg class="chart timeline" viewBox="0 0 {coord(W)} 104" role="img" aria-label="Answer length against the target">'
         f'<text x="0" y="36" class="row-label">Your answer</text>'
@@ -151,14 +149,13 @@ def follow_up_timeline_svg(a: Answer) -> str:
     )
 
 
-def pace_svg(a: Answer) -> str:
+def pace_svg(r: Result) -> str:
     """Pace per section as bars against the comfortable band, with the overall pace as a line."""
-    r = a.result or {}
-    d = mapping(r.get("delivery"))
-    overall = number(d.get("wpm"))
-    if a.kind == "main":
-        per = mapping(d.get("section_wpm"))
-        counts = {s.get("name"): int(number(s.get("word_count"))) for s in dicts(r.get("sections"))}
+    d = r.delivery
+    overall = number(d.wpm)
+    if isinstance(r, AnswerResult):
+        per = d.section_wpm
+        counts = {s.name: int(number(s.word_count)) for s in r.sections}
         rows = [(n, number(per.get(n)), SECTION_COLOURS[n]) for n in SECTION_NAMES if counts.get(n, 1) > 0 and n in per]
     else:
         rows = [("answer", overall, FOLLOW_UP_COLOUR)]
@@ -187,11 +184,10 @@ def pace_svg(a: Answer) -> str:
     return "".join(out)
 
 
-def rates_svg(a: Answer) -> str:
+def rates_svg(d: DeliveryResult) -> str:
     """Fillers and hedges a minute, as two bars."""
-    d = mapping((a.result or {}).get("delivery"))
-    rows = [("Fillers", number(d.get("fillers_per_min")), len(dicts(d.get("fillers"))), "#e06c4f"),
-            ("Hedges", number(d.get("hedges_per_min")), len(dicts(d.get("hedges"))), "#b7791f")]
+    rows = [("Fillers", number(d.fillers_per_min), len(d.fillers), "#e06c4f"),
+            ("Hedges", number(d.hedges_per_min), len(d.hedges), "#b7791f")]
     top = max([6.0] + [v * 1.25 for _, v, _, _ in rows])
     W, x0, x1, row_h = 480.0, 86.0, 400.0, 30.0
 
@@ -210,12 +206,10 @@ def rates_svg(a: Answer) -> str:
     return "".join(out)
 
 
-def strip_svg(a: Answer) -> str:
+def strip_svg(r: Result) -> str:
     """The whole recording: each word as a tick in its section's colour, long pauses marked."""
-    r = a.result or {}
-    words = a.words
-    d = mapping(r.get("delivery"))
-    span = max(number(r.get("duration_s")), max((number(w.get("end")) for w in words), default=0.0), 1.0)
+    words = r.words
+    span = max(number(r.duration_s), max((number(w.end) for w in words), default=0.0), 1.0)
     W, x0, x1 = 1000.0, 12.0, 988.0
 
     def sx(t: float) -> float:
@@ -225,12 +219,12 @@ def strip_svg(a: Answer) -> str:
            f'data-vbw="{coord(W)}" role="img" aria-label="Speech and long pauses over the recording">',
            f'<rect x="{coord(x0)}" y="26" width="{coord(x1 - x0)}" height="30" rx="5" class="track"/>']
     for w in words:
-        s, e = number(w.get("start")), number(w.get("end"))
-        colour = SECTION_COLOURS.get(string(w.get("section")), FOLLOW_UP_COLOUR)
+        s, e = number(w.start), number(w.end)
+        colour = SECTION_COLOURS.get(w.section or "", FOLLOW_UP_COLOUR)
         out.append(f'<rect x="{coord(sx(s))}" y="30" width="{coord(max(sx(e) - sx(s), 1.2))}" height="22" fill="{colour}"/>')
-    for p in dicts(d.get("long_pauses")):
-        s, e, dur = number(p.get("start")), number(p.get("end")), number(p.get("duration"))
-        title = escape(f"{dur:.1f}s pause after \u201c{string(p.get('before'))}\u201d")
+    for p in r.delivery.long_pauses:
+        s, e, dur = number(p.start), number(p.end), number(p.duration)
+        title = escape(f"{dur:.1f}s pause after \u201c{p.before}\u201d")
         out.append(f'<g class="seek" data-seek="{time_attr(s)}"><title>{title}</title>'
                    f'<rect x="{coord(sx(s))}" y="22" width="{coord(max(sx(e) - sx(s), 3.0))}" height="38" rx="3" class="pause-band"/>'
                    f'<text x="{coord((sx(s) + sx(e)) / 2)}" y="16" class="tick pause-label" text-anchor="middle">{dur:.1f}s</text></g>')
@@ -279,26 +273,24 @@ MAX_CONTOUR_POINTS = 600  # points drawn at most: a 10-minute answer's 6,000 ste
 DRAW_STEP_S = 0.25  # and no finer than this: the median of each quarter second reads as intonation, not jitter
 
 
-def voice_svg(a: Answer) -> str:
+def voice_svg(a: Answer, r: Result) -> str:
     """Pitch and loudness over the answer, on the time scale of the timeline above it, with the
     monotone stretches shaded and the hesitations marked; each mark plays its stretch when clicked."""
-    r = a.result or {}
-    v = mapping(r.get("voice"))
+    v = a.voice
     parsed = _voice_contour(v)
     if parsed is None:
         return ""
     step, pitch, loud = parsed
-    if a.kind == "main":
-        sections = [s for s in dicts(r.get("sections")) if s.get("name") in SECTION_COLOURS]
-        total = mapping(r.get("total"))
-        spoken = sum(number(s.get("speaking_s")) for s in sections)
-        targets = sum((number(s.get("target_min_s")) + number(s.get("target_max_s"))) / 2 for s in sections)
-        span = max(number(total.get("speaking_s"), spoken), targets, number(total.get("target_max_s")), 1.0)
-        offset = number(sections[0].get("start")) if sections else 0.0
+    if isinstance(r, AnswerResult):
+        sections = [s for s in r.sections if s.name in SECTION_COLOURS]
+        spoken = sum(number(s.speaking_s) for s in sections)
+        targets = sum((number(s.target_min_s) + number(s.target_max_s)) / 2 for s in sections)
+        span = max(number(r.total.speaking_s, spoken), targets, number(r.total.target_max_s), 1.0)
+        offset = number(sections[0].start) if sections else 0.0
     else:
-        span = max(number(r.get("speaking_s")), number(r.get("target_max_s")), 1.0) * 1.05
-        words = a.words
-        offset = number(words[0].get("start")) if words else 0.0
+        span = max(number(r.speaking_s), number(r.target_max_s), 1.0) * 1.05
+        words = r.words
+        offset = number(words[0].start) if words else 0.0
     W, x0, x1 = 1000.0, 112.0, 900.0
     top, pitch_h, loud_top, loud_h = 8.0, 70.0, 86.0, 28.0
 

@@ -15,6 +15,7 @@ from starcoach.delivery import Delivery, measure_delivery
 from starcoach.errors import StarcoachError
 from starcoach.meaning import Reader, VectorCache, normalise, units_from_spans
 from starcoach.records import Finding, Score, Section, Transcript, Word
+from starcoach.result import Result, result_of_answer, result_of_follow_up
 from starcoach.rubric import AnswerContext, run_checks, score
 from starcoach.star import order_problems, split_sections
 from starcoach.star_clauses import clause_spans
@@ -174,6 +175,17 @@ def score_follow_up(transcript: Transcript, question: Question, follow_up: Follo
     heard = voice(words, whole, delivery.fillers) if voice is not None else None
     return ScoredFollowUp(question.id, follow_up.id, level, transcript, span, follow_up.target, v, gap, delivery, findings,
                           heard)
+
+
+def rescore(transcript: Transcript, question: Question, follow_up: FollowUp | None, level: str | None, rubric: Rubric, *,
+            voice: VoiceSource | None = None, text: str | None = None, meaning: Reader | None = None) -> Result:
+    """Score `transcript` into its saved result: the main answer when `follow_up` is None, else that
+    follow-up's. `text` is the question (or follow-up) as it was asked; by default the bank's."""
+    if follow_up is None:
+        scored = score_transcript(transcript, question, level, rubric, voice=voice, meaning=meaning)
+        return result_of_answer(scored, question_text=question.question if text is None else text)
+    scored_fu = score_follow_up(transcript, question, follow_up, level, voice=voice, meaning=meaning)
+    return result_of_follow_up(scored_fu, text=follow_up.text if text is None else text)
 
 
 def score_follow_up_text(text: str, question: Question, follow_up_id: str, level: str | None) -> list[Finding]:

@@ -2,14 +2,14 @@
 
 The recorder writes each answer's audio itself while recording (so a take survives a crash), hence the
 folder and audio paths exist before the answers do. session.json is only ever replaced whole and is
-checked when read back: a damaged session is reported, never half-trusted. No device library here.
+checked when read back and before it is written (session_check.py): a damaged session is reported,
+never half-trusted. An answer's result is read through result.py. No device library here.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import re
 import shutil
@@ -20,18 +20,20 @@ from pathlib import Path
 from typing import Any
 
 from starcoach.errors import StarcoachError
+from starcoach.result import AnswerResult
+from starcoach.session_check import (
+    MAX_ID_LEN,
+    SCHEMA_VERSION,
+    SESSION_FILE,
+    SOURCES,
+    Damaged,
+    check_session,
+    is_safe_name,
+    shown,
+)
 
-SCHEMA_VERSION = 1
 HOME_ENV = "STARCOACH_HOME"
-SESSION_FILE = "session.json"
-SOURCES = ("practice", "score")
-STATUSES = ("recording", "complete", "interrupted")
-KINDS = ("main", "follow_up")
-MAX_ID_LEN = 128
-# Starts with a letter or digit: never ".", "..", a hidden name or something that looks like an option.
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}")
-_TYPE_NAMES = {str: "a string", list: "a list", dict: "an object", type(None): "null"}
 
 
 def data_dir() -> Path:
@@ -56,20 +58,11 @@ def new_session_id(question_id: str, now: datetime | None = None) -> str:
     return f"{when:%Y%m%d-%H%M%S}-{slug}"
 
 
-def _is_safe_name(name: object) -> bool:
-    return isinstance(name, str) and len(name) <= MAX_ID_LEN and ".." not in name and bool(_SAFE_NAME.fullmatch(name))
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 50 else text[:47] + "..."
-
-
 def validate_id(session_id: str) -> str:
     """The id, if it can only name a folder directly inside the sessions folder; else StarcoachError.
     Ids come from the command line: this keeps session commands from touching anything outside."""
-    if not _is_safe_name(session_id):
-        raise StarcoachError(f"not a session id: {_shown(session_id)} (letters, digits, '.', '_' and '-', "
+    if not is_safe_name(session_id):
+        raise StarcoachError(f"not a session id: {shown(session_id)} (letters, digits, '.', '_' and '-', "
                              f"at most {MAX_ID_LEN})")
     return session_id
 
@@ -101,163 +94,23 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-class _Damaged(Exception):
-    """Why a session.json cannot be trusted; becomes a DamagedSession or a StarcoachError."""
-
-
-def _want(d: dict[str, Any], key: str, types: type | tuple[type, ...], where: str = "") -> Any:
-    name = f"{where}.{key}" if where else key
-    if key not in d:
-        raise _Damaged(f"field {name!r} is missing")
-    value = d[key]
-    if not isinstance(value, types):
-        wanted = " or ".join(_TYPE_NAMES[t] for t in (types if isinstance(types, tuple) else (types,)))
-        raise _Damaged(f"field {name!r} should be {wanted}, not {type(value).__name__}")
-    return value
-
-
-def _check(data: Any, folder_id: str) -> None:
-    if not isinstance(data, dict):
-        raise _Damaged(f"session.json holds a JSON {type(data).__name__}, not an object")
-    version = data.get("schema_version")
-    if type(version) is not int:  # bool is an int to isinstance, not a version
-        raise _Damaged("field 'schema_version' is missing or not a whole number")
-    if version > SCHEMA_VERSION:
-        raise _Damaged(f"made by a newer starcoach (schema_version {version}; this one reads {SCHEMA_VERSION}): "
-                       "upgrade starcoach to open it")
-    if version < 1:
-        raise _Damaged(f"unknown schema_version {version}")
-    for key in ("id", "created", "question", "question_text", "level", "source", "status"):
-        _want(data, key, str)
-    if data["id"] != folder_id:
-        raise _Damaged(f"its id {_shown(data['id'])} does not match its folder")
-    try:
-        datetime.fromisoformat(data["created"])
-    except ValueError:
-        raise _Damaged(f"field 'created' is not a date and time: {_shown(data['created'])}") from None
-    for key, allowed in (("source", SOURCES), ("status", STATUSES)):
-        if data[key] not in allowed:
-            raise _Damaged(f"field {key!r} is {_shown(data[key])}, not one of {', '.join(allowed)}")
-    for i, entry in enumerate(_want(data, "answers", list)):
-        where = f"answers[{i}]"
-        if not isinstance(entry, dict):
-            raise _Damaged(f"{where} should be an object, not {type(entry).__name__}")
-        if _want(entry, "kind", str, where) not in KINDS:
-            raise _Damaged(f"{where}.kind is {_shown(entry['kind'])}, not one of {', '.join(KINDS)}")
-        if entry["kind"] == "follow_up":
-            _want(entry, "follow_up", str, where)
-            _want(entry, "text", str, where)
-        audio = _want(entry, "audio", (str, type(None)), where)
-        if audio is not None and (not _is_safe_name(audio) or audio == SESSION_FILE):
-            # The name is joined to the session folder later: it must not lead anywhere else.
-            raise _Damaged(f"{where}.audio {_shown(audio)} is not a plain file name")
-        _want(entry, "result", (dict, type(None)), where)
-        _check_values(entry, where)
-
-
-# Bounds for the numbers of a stored answer (a hand-edited or imported file may hold anything, and
-# the reports draw and loop over them). No take is longer than a day; no other figure is near 1e9.
-MAX_SECONDS = 24 * 3600.0
-MAX_NUMBER = 1e9
-MAX_DEPTH = 32  # a result is a few levels deep
-_TIME_KEYS = frozenset({"start", "end", "duration", "seconds"})
-# The types the readers (replay, reports, progress) rely on, by field name, wherever the field is.
-_STRINGS = frozenset({"advice", "after", "before", "category", "id", "kind", "message", "model", "name",
-                      "question_text", "schema", "severity", "share_verdict", "source", "text", "verdict",
-                      "live_text", "live_headline"})
-_STRINGS_OR_NULL = frozenset({"section", "audio", "follow_up", "follow_up_text"})
-_LISTS_OF_OBJECTS = frozenset({"evidence", "fillers", "findings", "hedges", "long_pauses", "repeats", "sections",
-                               "words"})
-_OBJECTS = frozenset({"delivery", "score_breakdown", "section_wpm", "total", "live", "final_pass"})
-_FREE_KEYS = frozenset({"score_breakdown", "section_wpm"})  # keyed by category or section name: any key
-_UNTYPED = frozenset({"voice"})  # its own record (voice.py reads it back): only its numbers are checked here
-_BOOLS = frozenset({"estimated", "whole_file_words"})
-
-
-def _is_time(key: str) -> bool:
-    return key in _TIME_KEYS or key.endswith("_s")
-
-
-def _check_values(entry: dict[str, Any], where: str) -> None:
-    """Every value of an answer has the type its readers expect, and every number is finite and in
-    range: times within a day (either sign, for gaps), anything else within MAX_NUMBER. Walked
-    without recursion, to a bounded depth."""
-    stack: list[tuple[Any, str, str, int, bool | str]] = [(entry, where, "", 0, False)]
-    while stack:
-        value, path, key, depth, free = stack.pop()
-        if not free:
-            _check_type(value, path, key)
-        if isinstance(value, bool) or value is None or isinstance(value, str):
-            continue
-        if isinstance(value, (int, float)):
-            if isinstance(value, float) and not math.isfinite(value):
-                raise _Damaged(f"{path} is {value}, not a finite number")
-            limit = MAX_SECONDS if _is_time(key) else MAX_NUMBER
-            if not -limit <= value <= limit:
-                raise _Damaged(f"{path} is {_shown(value)}: out of range (at most {limit:g} either way)")
-            continue
-        if depth >= MAX_DEPTH:
-            raise _Damaged(f"{path} is nested too deeply")
-        if isinstance(value, dict):
-            if free == "all" or key in _UNTYPED:
-                named: bool | str = "all"
-            else:
-                named = key in _FREE_KEYS and not free
-            stack.extend((v, f"{path}{_key(k)}", str(k), depth + 1, named) for k, v in value.items())
-        elif isinstance(value, list):
-            stack.extend((v, f"{path}[{i}]", key, depth + 1, free) for i, v in enumerate(value))
-
-
-def _key(key: Any) -> str:
-    """A key in a field's path: .name, or [repr] for one that is not a plain name (never a newline)."""
-    text = str(key)
-    return f".{text}" if re.fullmatch(r"[A-Za-z0-9_-]{1,40}", text) else f"[{_shown(text)}]"
-
-
-def _check_type(value: Any, path: str, key: str) -> None:
-    if path.endswith("]"):  # an item of a list: the readers skip items that are not objects
-        return
-    if key in _STRINGS:
-        ok = isinstance(value, str)
-    elif key in _STRINGS_OR_NULL:
-        ok = value is None or isinstance(value, str)
-    elif key in _LISTS_OF_OBJECTS:
-        ok = isinstance(value, list)
-    elif key in _OBJECTS:
-        ok = isinstance(value, dict)
-    elif key in _BOOLS:
-        ok = isinstance(value, bool)
-    elif _is_time(key) or key.endswith(("_count", "_per_min")) or key in ("wpm", "share", "share_min", "share_max",
-                                                                          "score", "word_count", "earned", "possible",
-                                                                          "changed_words"):
-        ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
-    else:
-        return
-    if not ok:
-        raise _Damaged(f"{path} should not be {type(value).__name__}")
-
-
 def _read(path: Path) -> Session:
     try:
         text = (path / SESSION_FILE).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise _Damaged(f"it has no {SESSION_FILE}") from None
+        raise Damaged(f"it has no {SESSION_FILE}") from None
     except UnicodeDecodeError:
-        raise _Damaged(f"{SESSION_FILE} is not UTF-8 text") from None
+        raise Damaged(f"{SESSION_FILE} is not UTF-8 text") from None
     except OSError as e:
-        raise _Damaged(f"cannot read {SESSION_FILE}: {e.strerror or e}") from None
+        raise Damaged(f"cannot read {SESSION_FILE}: {e.strerror or e}") from None
     if not text.strip():
-        raise _Damaged(f"{SESSION_FILE} is empty")
+        raise Damaged(f"{SESSION_FILE} is empty")
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as e:
-        raise _Damaged(f"{SESSION_FILE} is not valid JSON (cut short or edited?): {e}") from None
-    _check(data, path.name)
+        raise Damaged(f"{SESSION_FILE} is not valid JSON (cut short or edited?): {e}") from None
+    check_session(data, path.name)
     return Session(path, data)
-
-
-def _number(value: Any) -> float | None:
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,8 +222,8 @@ class Session:
 
     def _commit(self, data: dict[str, Any]) -> None:
         try:
-            _check(data, self.id)  # never write what load would refuse
-        except _Damaged as e:
+            check_session(data, self.id)  # never write what load would refuse
+        except Damaged as e:
             raise ValueError(f"session {self.id}: refusing to save: {e}") from None
         try:
             atomic_write_json(self.path / SESSION_FILE, data)
@@ -380,16 +233,13 @@ class Session:
 
     def summary(self) -> SessionSummary:
         main = next((a for a in self.answers if a["kind"] == "main"), None)
-        result = (main or {}).get("result") or {}
-        sections = result.get("sections")
-        verdicts = {s["name"]: s["verdict"] for s in (sections if isinstance(sections, list) else [])
-                    if isinstance(s, dict) and isinstance(s.get("name"), str) and isinstance(s.get("verdict"), str)}
-        score = _number(result.get("score"))
+        result = AnswerResult.from_dict((main or {}).get("result"))
+        verdicts = {s.name: s.verdict for s in result.sections if s.name and s.verdict}
         missing = tuple(i for i, a in enumerate(self.answers)
                         if a["audio"] is not None and not (self.path / a["audio"]).is_file())
         d = self.data
         return SessionSummary(self.id, datetime.fromisoformat(d["created"]), d["question"], d["level"], d["source"],
-                              self.status, _number(result.get("duration_s")), None if score is None else round(score),
+                              self.status, result.duration_s, None if result.score is None else round(result.score),
                               verdicts, len(self.answers), missing, self.path)
 
 
@@ -447,13 +297,13 @@ class SessionStore:
         path = self._folder(session_id)
         try:
             return _read(path)
-        except _Damaged as e:
+        except Damaged as e:
             raise StarcoachError(f"session {session_id} is damaged: {e}") from None
 
     def list(self) -> list[SessionSummary | DamagedSession]:
         """Every session, newest first; one that cannot be read is a DamagedSession, never an exception."""
         try:
-            paths = [p for p in self.root.iterdir() if _is_safe_name(p.name) and p.is_dir() and not p.is_symlink()]
+            paths = [p for p in self.root.iterdir() if is_safe_name(p.name) and p.is_dir() and not p.is_symlink()]
         except FileNotFoundError:
             return []
         except OSError as e:
@@ -462,7 +312,7 @@ class SessionStore:
         for path in sorted(paths, key=lambda p: _natural(p.name), reverse=True):
             try:
                 out.append(_read(path).summary())
-            except _Damaged as e:
+            except Damaged as e:
                 out.append(DamagedSession(path.name, str(e), path))
         return out
 

@@ -81,7 +81,7 @@ def offer_report(session, console: Console) -> None:
                        console=console):
             import webbrowser
 
-            from starcoach.report_html import write_report
+            from starcoach.report_files import write_report
 
             path = write_report(session, fmt="html")
             console.print(f"report: {path}", style="dim", highlight=False)

@@ -9,12 +9,12 @@ from starcoach.commands.common import out
 
 
 def run(*, question: str | None, metric: str | None, as_json: bool) -> None:
-    from starcoach import history
+    from starcoach import progress
 
-    history.check_metric(metric)  # before reading any session
-    points = history.progress_points(question=question)
+    progress.check_metric(metric)  # before reading any session
+    points = progress.progress_points(question=question)
     if as_json:
-        sys.stdout.write(json.dumps(history.progress_dict(points, metric), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(progress.progress_dict(points, metric), indent=2, ensure_ascii=False) + "\n")
         return
     console = out()
-    console.print(history.progress_view(points, metric, width=console.width))
+    console.print(progress.progress_view(points, metric, width=console.width))

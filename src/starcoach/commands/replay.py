@@ -11,6 +11,7 @@ def run(*, session_id: str, answer: int, start: str | None, play: bool, rescore:
         model: str | None) -> None:
     """The command as typer parsed it (`--save` is the old, hidden spelling of `--keep`)."""
     from starcoach import replay as replaying
+    from starcoach import replay_rescore as rescoring
 
     if (keep or save) and not rescore:
         raise StarcoachError(f"{'--keep' if keep else '--save'} keeps a new result: use it with --rescore")
@@ -35,10 +36,10 @@ def run(*, session_id: str, answer: int, start: str | None, play: bool, rescore:
     if rescore:
         from starcoach.bank import load_bank
 
-        rescored = replaying.rescore(stored, load_bank())
+        rescored = rescoring.rescore(stored, load_bank())
         if keep:
-            replaying.save_rescore(rescored)
-        out().print(replaying.rescore_view(rescored, saved=keep))
+            rescoring.save_rescore(rescored)
+        out().print(rescoring.rescore_view(rescored, saved=keep))
     if play:
         from starcoach.player import play_answer
 

@@ -19,7 +19,7 @@ def report_format(fmt: str | None, *, html: bool = False, markdown: bool = False
 
 
 def run(*, session_id: str, fmt: str | None, html: bool, markdown: bool, output: Path | None, embed: bool) -> None:
-    from starcoach.report_html import write_report
+    from starcoach.report_files import write_report
     from starcoach.store import SessionStore
 
     chosen = report_format(fmt, html=html, markdown=markdown)

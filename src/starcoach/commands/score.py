@@ -24,12 +24,12 @@ class ScoreResult:
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        from starcoach.report import answer_dict
+        from starcoach.result import result_of_answer
 
-        return answer_dict(self.answer, question_text=self.question.question)
+        return result_of_answer(self.answer, question_text=self.question.question).to_dict()
 
     def render(self) -> Group:
-        from starcoach.report import terminal_report
+        from starcoach.answer_view import terminal_report
 
         return terminal_report(self.answer, title=self.question.title)
 

@@ -1,14 +1,15 @@
-"""A saved session as a page to replay (HTML) and as Markdown.
+"""`starcoach report`'s files: a saved session as one page to replay (HTML) or as Markdown, written to disk.
 
-`render_html` and `render_markdown` are pure: a session's data (session.json as a dict) and the audio
-URL of each answer in, one string out. The page is self-contained: inline CSS, inline JS, inline SVG
-charts, no fonts, no network; a Content-Security-Policy makes the browser refuse anything else.
-`write_report` does the file work: it embeds each recording as a data: URI (or copies it beside the
-page) and writes the page atomically.
+`render_html` is pure: a session's data (session.json as a dict) and the audio URL of each answer in,
+one string out. The page is self-contained: inline CSS, inline JS, inline SVG charts, no fonts, no
+network; a Content-Security-Policy makes the browser refuse anything else. `write_report` does the
+file work for both formats: it embeds each recording as a data: URI (or copies it beside the page)
+and writes the page atomically.
 
-The pieces live beside this module: report_data (reading session.json), report_page (each answer's
-HTML), report_svg (the charts), report_markdown, and report_assets/ (the page's CSS and JS).
-Everything from the session is escaped: transcripts and findings are user content.
+The pieces live beside this module: report_data (a session's answers, their results read by
+result.py), report_page (each answer's HTML), report_svg (the charts), report_markdown, and
+report_assets/ (the page's CSS and JS). Everything from the session is escaped: transcripts and
+findings are user content.
 """
 
 from __future__ import annotations
@@ -27,14 +28,9 @@ from typing import Any
 from urllib.parse import quote
 
 from starcoach.errors import StarcoachError
-from starcoach.report_data import FOLLOW_UP_COLOUR, SECTION_COLOURS, SECTION_INK, clock, escape, read_answers, string
+from starcoach.report_data import escape, read_answers, string
 from starcoach.report_markdown import render_markdown
-from starcoach.report_page import MAX_MARKED_WORDS, answer_html
-from starcoach.report_svg import PACE_BAND
-
-__all__ = ["AUDIO_TYPES", "DEFAULT_NAMES", "FOLLOW_UP_COLOUR", "FORMATS", "MAX_MARKED_WORDS", "PACE_BAND",
-           "SECTION_COLOURS", "SECTION_INK", "audio_data_uri", "clock", "render_html", "render_markdown",
-           "write_report", "write_text_atomic"]
+from starcoach.report_page import answer_html
 
 FORMATS = ("html", "markdown")
 DEFAULT_NAMES = {"html": "report.html", "markdown": "report.md"}

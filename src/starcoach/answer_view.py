@@ -1,83 +1,21 @@
-"""Render a scored answer: the JSON contract (documented in README.md) and the terminal report.
+"""A scored answer in the terminal: the report `starcoach score` and `starcoach practice` print, and the
+terminal's colours for the STAR sections and the time verdicts. (The JSON contract is result.py.)
 
-Pure: builds dicts and rich renderables; printing is the caller's business.
+Pure: builds rich renderables; printing is the caller's business.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from starcoach.records import Evidence, Finding
+from starcoach.records import SEVERITY_ORDER, Evidence, Finding
 from starcoach.scoring import ScoredAnswer, ScoredFollowUp
 
-SCHEMA = "starcoach.score/1"
 COLOURS = {"situation": "dodger_blue1", "task": "medium_purple1", "action": "green3", "result": "orange1"}
 VERDICT_STYLE = {"ok": "green", "short": "yellow", "long": "red"}
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
-
-
-def _r(x: float) -> float:
-    return round(float(x), 2)
-
-
-def evidence_dict(e: Evidence) -> dict[str, Any]:
-    return {"text": e.text, "start": _r(e.start), "end": _r(e.end)}
-
-
-def finding_dict(f: Finding) -> dict[str, Any]:
-    return {"id": f.id, "passed": f.passed, "severity": f.severity, "category": f.category, "section": f.section,
-            "message": f.message, "advice": f.advice, "evidence": [evidence_dict(e) for e in f.evidence],
-            "judged": f.judged, "positive": f.positive}
-
-
-def answer_dict(a: ScoredAnswer, *, question_text: str = "") -> dict[str, Any]:
-    """The JSON contract of `starcoach score --json`."""
-    t = a.timing
-    section_of = {id(w): s.name for s in a.sections for w in s.words}
-    return {
-        "schema": SCHEMA,
-        "question": a.question_id,
-        "question_text": question_text,
-        "level": a.level,
-        "source": a.transcript.source,
-        "model": a.transcript.model,
-        "duration_s": _r(a.transcript.duration_s),
-        "estimated": a.transcript.estimated,
-        "words": [{"text": w.text, "start": _r(w.start), "end": _r(w.end), "section": section_of[id(w)]}
-                  for w in a.transcript.words],
-        "sections": [
-            {"name": st.name, "start": _r(st.start), "end": _r(st.end), "speaking_s": _r(st.speaking_s),
-             "word_count": st.word_count, "target_min_s": _r(st.target_min_s), "target_max_s": _r(st.target_max_s),
-             "verdict": st.verdict, "gap_s": _r(st.gap_s), "share": _r(st.share), "share_min": _r(st.share_min),
-             "share_max": _r(st.share_max), "share_verdict": st.share_verdict, "text": sec.text}
-            for st, sec in zip(t.sections, a.sections)
-        ],
-        "total": {"speaking_s": _r(t.total_s), "target_min_s": _r(t.total_min_s), "target_max_s": _r(t.total_max_s),
-                  "verdict": t.total_verdict, "gap_s": _r(t.total_gap_s)},
-        "delivery": a.delivery.to_dict(),
-        "findings": [finding_dict(f) for f in a.findings],
-        "score": a.score.value,
-        "score_breakdown": a.score.breakdown,
-        **({"voice": a.voice.to_dict()} if a.voice is not None else {}),
-    }
-
-
-def follow_up_dict(f: ScoredFollowUp, *, text: str = "") -> dict[str, Any]:
-    return {"question": f.question_id, "follow_up": f.follow_up_id, "follow_up_text": text, "level": f.level,
-            "duration_s": _r(f.transcript.duration_s), "estimated": f.transcript.estimated,
-            "words": [{"text": w.text, "start": _r(w.start), "end": _r(w.end)} for w in f.transcript.words],
-            "speaking_s": _r(f.speaking_s), "target_min_s": _r(f.target[0]), "target_max_s": _r(f.target[1]),
-            "verdict": f.verdict, "gap_s": _r(f.gap_s), "delivery": f.delivery.to_dict(),
-            "findings": [finding_dict(x) for x in f.findings],
-            **({"voice": f.voice.to_dict()} if f.voice is not None else {})}
-
-
-# --------------------------------------------------------------------------- terminal
 
 
 def clock(seconds: float) -> str:
