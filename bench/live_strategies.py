@@ -27,6 +27,7 @@ The figures in bench/PRACTICE.md came from this logic on gb0, hp0 and two espeak
 from __future__ import annotations
 
 import argparse
+import itertools
 import re
 import sys
 import time
@@ -38,7 +39,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
-from starcoach.audio import SAMPLE_RATE as SR, load_audio  # noqa: E402
+from starcoach.audio import SAMPLE_RATE as SR  # noqa: E402
+from starcoach.audio import load_audio  # noqa: E402
 from starcoach.chunked_live import FRAME_S, ChunkPolicy, find_cut, frame_rms, quiet_threshold  # noqa: E402
 from starcoach.devices.transcriber import DECODE_OPTIONS, WhisperTranscriber  # noqa: E402
 from starcoach.records import Word, join_words  # noqa: E402
@@ -112,7 +114,7 @@ def chunked(model: Model, audio: np.ndarray, left: float = 0.0, right: float = 0
             inside = [(a + b) / 2 for a, b in pause_runs(audio[start:end], start / SR)
                       if start / SR + policy.min_s <= (a + b) / 2 <= end / SR - right]
             commit_to = inside[-1] if inside else commit_to
-        committed += [w for s in segments for w in s if start / SR <= (w.start + w.end) / 2 < commit_to or final and (w.start + w.end) / 2 >= start / SR]
+        committed += [w for s in segments for w in s if start / SR <= (w.start + w.end) / 2 < commit_to or (final and (w.start + w.end) / 2 >= start / SR)]
         if final:
             return committed
         start = int(commit_to * SR)
@@ -165,7 +167,7 @@ def _commit_point(segments: Segments, audio: np.ndarray, commit: float, now: flo
         return (end + following) / 2 if following > end else end
     runs = pause_runs(audio[int(commit * SR):int(now * SR)], commit)
     best = None
-    for before, after in zip(segments, segments[1:]):
+    for before, after in itertools.pairwise(segments):
         for a, b in runs:
             mid = (a + b) / 2
             if b >= before[-1].end - 0.25 and a <= after[0].start + 0.25 and commit + 2.0 <= mid <= now - guard_s:

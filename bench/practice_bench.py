@@ -120,7 +120,7 @@ class Child:
                     if line.startswith(prefix):
                         return t
                 if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError(f"no {prefix!r} line:\n" + "\n".join(l for _, l in self.out + self.err))
+                    raise RuntimeError(f"no {prefix!r} line:\n" + "\n".join(line for _, line in self.out + self.err))
                 self.cond.wait(0.5)
 
     def reap(self) -> tuple[int, float]:
@@ -157,7 +157,7 @@ def live_run(rig: pulse.VirtualAudio, audio: Path, stop: str, silence_s: float, 
             child.proc.kill()
             child.proc.wait()
     if code != 0:
-        raise RuntimeError(f"practice exited {code}:\n" + "\n".join(l for _, l in child.out + child.err))
+        raise RuntimeError(f"practice exited {code}:\n" + "\n".join(line for _, line in child.out + child.err))
     log = [line for _, line in child.err]
     stopped = next(m for m in map(STOPPED.match, log) if m)
     ready = next(m for m in map(READY.match, log) if m)
@@ -186,8 +186,8 @@ def live_run(rig: pulse.VirtualAudio, audio: Path, stop: str, silence_s: float, 
         "final_text": final_text,
         "n_words": len(normalize(final.get("live_text", final_text))),
         "wav": sessions[-1] / session["answers"][0]["audio"],
-        "other_warnings": [l for l in log if " WARNING " in l or "Traceback" in l],
-        "at_the_stop": [l.split(" INFO ", 1)[1] for l in log if "live transcription" in l and " INFO " in l][-3:],
+        "other_warnings": [line for line in log if " WARNING " in line or "Traceback" in line],
+        "at_the_stop": [line.split(" INFO ", 1)[1] for line in log if "live transcription" in line and " INFO " in line][-3:],
     }
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def answer_900() -> str:
-    rows = [json.loads(line) for line in open(ROOT / "tests" / "data" / "star_test.jsonl", encoding="utf-8")]
+    rows = [json.loads(line) for line in (ROOT / "tests" / "data" / "star_test.jsonl").read_text(encoding="utf-8").splitlines()]
     long = max((r for r in rows if r["id"].startswith("x")), key=lambda r: len(" ".join(r[n] for n in ("situation", "task", "action", "result")).split()))
     text = " ".join(long[n] for n in ("situation", "task", "action", "result"))
     words = text.split()

@@ -90,7 +90,7 @@ def word_accuracy(items: list[Prepared], model: star_model.StarClassifier) -> fl
     right = total = 0
     for p in items:
         pred = star.label_words(p.words, p.vectors, model.embedder, model=model)
-        right += sum(SECTION_NAMES[g] == q for g, q in zip(p.gold, pred))
+        right += sum(SECTION_NAMES[g] == q for g, q in zip(p.gold, pred, strict=False))
         total += len(p.gold)
     return right / total
 
@@ -132,7 +132,7 @@ def main() -> int:
     rng = np.random.default_rng(7)
     order = rng.permutation(len(ids))
     fold_of = {ids[i]: f % args.folds for f, i in enumerate(order)}
-    combos = [dict(zip(GRID, v)) for v in itertools.product(*GRID.values())]
+    combos = [dict(zip(GRID, v, strict=False)) for v in itertools.product(*GRID.values())]
     results = []
     for l2, context in itertools.product(GRID_L2, GRID["context"]):
         models = []

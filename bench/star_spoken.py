@@ -22,7 +22,6 @@ from collections import defaultdict
 from pathlib import Path
 
 from star_eval import SETS, Segmenters, accuracy, baseline, load
-
 from starcoach.audio import load_audio
 from starcoach.devices.transcriber import WhisperTranscriber
 from starcoach.records import SECTION_NAMES, Word

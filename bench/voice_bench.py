@@ -243,7 +243,7 @@ def hesitation_bench(transcribers: dict, tmp: Path, n: int) -> None:
                 details.append((model, variant, k, len(truth), len(runs["w"]), len(runs["h"]), len(runs["a"]),
                                 [w.text for w in words if _is_sound_filler(w.text)]))
 
-            def pr(key: str, which: int) -> str:
+            def pr(key: str, which: int, hits=hits, tot=tot) -> str:
                 hit, n_ = hits[key][which], (tot if which == 0 else hits[key][2])
                 return f"{hit / n_:.2f} ({hit}/{n_})" if n_ else "\u2013 (0 found)"
 

@@ -67,7 +67,7 @@ class Browser:
         self.proc = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={self._profile}", f"--window-size={width},{height}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            close_fds=False, preexec_fn=plumb,  # noqa: PLW1509 (two fcntl and two dup2 calls)
+            close_fds=False, preexec_fn=plumb,
             start_new_session=True,  # its own process group: a forced stop takes its helper processes too
         )
         os.close(to_chrome_r)

@@ -146,7 +146,7 @@ class TopicEmbedder:
     def embed(self, texts):
         own = OrthogonalEmbedder().embed(texts)
         rows = []
-        for t, o in zip(texts, own):
+        for t, o in zip(texts, own, strict=False):
             words = set(t.lower().split())
             v = np.array([sum(w in words for w in vocab) for vocab in self.topics.values()], dtype=np.float32)
             row = np.concatenate([v, 0.15 * o])

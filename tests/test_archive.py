@@ -178,14 +178,14 @@ def test_oversized_members_and_zip_bombs_are_refused(store: SessionStore, good: 
     assert path.stat().st_size < 50_000
     before = snapshot(store.root)
     monkeypatch.setattr(archive, "MAX_MEMBER_BYTES", 1_000_000)
-    with pytest.raises(StarcoachError, match="answer-0.wav.*too large"):
+    with pytest.raises(StarcoachError, match=r"answer-0\.wav.*too large"):
         import_session(path)
     monkeypatch.setattr(archive, "MAX_MEMBER_BYTES", 10_000_000)
     monkeypatch.setattr(archive, "MAX_TOTAL_BYTES", 3_000_000)
     with pytest.raises(StarcoachError, match="too large unpacked"):
         import_session(path)
     monkeypatch.setattr(archive, "MAX_JSON_BYTES", 100)
-    with pytest.raises(StarcoachError, match="session.json.*too large"):
+    with pytest.raises(StarcoachError, match=r"session\.json.*too large"):
         import_session(path)
     assert snapshot(store.root) == before
     monkeypatch.undo()

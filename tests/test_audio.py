@@ -51,7 +51,7 @@ def test_other_formats_decode(tmp_path, suffix, fmt, slack):
 
 def test_missing_file_is_a_starcoach_error_naming_it(tmp_path):
     path = tmp_path / "nowhere.wav"
-    with pytest.raises(StarcoachError, match="nowhere.wav") as caught:
+    with pytest.raises(StarcoachError, match=r"nowhere\.wav") as caught:
         load_audio(path)
     assert "no such file" in str(caught.value)
 
@@ -59,7 +59,7 @@ def test_missing_file_is_a_starcoach_error_naming_it(tmp_path):
 def test_text_file_renamed_wav_is_rejected(tmp_path):
     path = tmp_path / "notes.wav"
     path.write_text("this is not audio, just some text\n" * 20)
-    with pytest.raises(StarcoachError, match="notes.wav") as caught:
+    with pytest.raises(StarcoachError, match=r"notes\.wav") as caught:
         load_audio(path)
     assert "not an audio file" in str(caught.value)
     assert "\n" not in str(caught.value)
@@ -68,14 +68,14 @@ def test_text_file_renamed_wav_is_rejected(tmp_path):
 def test_zero_byte_file_is_rejected(tmp_path):
     path = tmp_path / "zero.wav"
     path.write_bytes(b"")
-    with pytest.raises(StarcoachError, match="zero.wav"):
+    with pytest.raises(StarcoachError, match=r"zero\.wav"):
         load_audio(path)
 
 
 def test_wav_without_samples_is_rejected(tmp_path):
     path = tmp_path / "empty.wav"
     sf.write(path, np.zeros(0, dtype=np.float32), SAMPLE_RATE)
-    with pytest.raises(StarcoachError, match="empty.wav") as caught:
+    with pytest.raises(StarcoachError, match=r"empty\.wav") as caught:
         load_audio(path)
     assert "no audio samples" in str(caught.value)
 
@@ -83,5 +83,5 @@ def test_wav_without_samples_is_rejected(tmp_path):
 def test_folder_is_rejected(tmp_path):
     folder = tmp_path / "take1.wav"
     folder.mkdir()
-    with pytest.raises(StarcoachError, match="take1.wav"):
+    with pytest.raises(StarcoachError, match=r"take1\.wav"):
         load_audio(folder)

@@ -109,7 +109,7 @@ def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
 def test_question_check_may_not_reuse_a_rubric_id(tmp_path: Path) -> None:
     q = copy.deepcopy(QUESTION)
     q["checks"][0]["id"] = "metric"
-    with pytest.raises(StarcoachError, match="'metric' is already used by rubric.yaml"):
+    with pytest.raises(StarcoachError, match=r"'metric' is already used by rubric\.yaml"):
         load_bank(write_bank(tmp_path, q))
 
 
@@ -131,7 +131,7 @@ def test_missing_rubric_and_empty_folder(tmp_path: Path) -> None:
     with pytest.raises(StarcoachError, match="does not exist"):
         load_bank(tmp_path / "nope")
     tmp_path.joinpath("empty").mkdir()
-    with pytest.raises(StarcoachError, match="rubric.yaml: missing"):
+    with pytest.raises(StarcoachError, match=r"rubric\.yaml: missing"):
         load_bank(tmp_path / "empty")
 
 

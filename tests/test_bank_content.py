@@ -199,7 +199,7 @@ def _level_for(q: Question, mistake) -> str:
     return next(m.level for m in q.model_answers if mistake.check.applies_at(m.level))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _scored_model(qid: str, level: str, labelled: bool):
     q = BANK.question(qid)
     return score_text(_answer_text(q, level, labelled), q, level, BANK.rubric)

@@ -11,7 +11,7 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from starcoach.cli import app
-from tests.test_bank import QUESTION, RUBRIC, write_bank
+from tests.test_bank import write_bank
 
 runner = CliRunner(env={"COLUMNS": "200"})
 

@@ -81,10 +81,10 @@ def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
     out = [prefix]
     if isinstance(value, dict):
         for k, v in value.items():
-            out += paths(v, prefix + (k,))
+            out += paths(v, (*prefix, k))
     elif isinstance(value, list):
         for i, v in enumerate(value[:6]):
-            out += paths(v, prefix + (i,))
+            out += paths(v, (*prefix, i))
     return out
 
 
@@ -143,7 +143,7 @@ def hostile_sessions(draw, base: dict) -> dict:
             target = target[p]
         if how == "same":
             data = replaced(data, where, draw(same_kind(target)))
-        elif how == "replace" or not where and how == "delete":
+        elif how == "replace" or (not where and how == "delete"):
             data = replaced(data, where, draw(VALUES))
         elif how == "delete" and where:
             data = deleted(data, where)

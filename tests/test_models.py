@@ -101,7 +101,7 @@ def test_corrupt_part_is_refused_and_leaves_no_model_bin(fake_parts, cache):
 
 def test_missing_part_is_named(fake_parts):
     fake_parts.parts[0].unlink()
-    with pytest.raises(StarcoachError, match="model.bin.part1"):
+    with pytest.raises(StarcoachError, match=r"model\.bin\.part1"):
         resolve_model("base")
 
 
@@ -125,7 +125,7 @@ def test_a_model_folder_resolves_to_itself(tmp_path):
 
 
 def test_a_folder_without_model_bin_is_refused(tmp_path):
-    with pytest.raises(StarcoachError, match="no model.bin"):
+    with pytest.raises(StarcoachError, match=r"no model\.bin"):
         resolve_model(str(tmp_path))
 
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
 import soundfile as sf
-from pulse import virtual_audio  # noqa: F401  (the rig's session fixture)
 from rich.console import Console
 from typer.testing import CliRunner
 
+from pulse import virtual_audio  # noqa: F401  (the rig's session fixture)
 from starcoach import player
 from starcoach.cli import app
 from starcoach.devices import portaudio
@@ -232,7 +233,7 @@ def test_keys_without_a_terminal_just_wait(tmp_path: Path) -> None:
 
 
 class FakeStream:
-    made: list[FakeStream] = []
+    made: ClassVar[list[FakeStream]] = []
 
     def __init__(self, **kwargs) -> None:
         self.kwargs = kwargs
@@ -345,7 +346,7 @@ def heard_while(rig, path: Path, args: list[str]) -> tuple[np.ndarray, int, floa
 
 
 @pytest.mark.audio
-def test_replay_play_sends_the_recording_to_the_default_output(virtual_audio, tmp_path: Path) -> None:  # noqa: F811
+def test_replay_play_sends_the_recording_to_the_default_output(virtual_audio, tmp_path: Path) -> None:
     seconds = 2.0
     t = np.arange(int(seconds * RATE)) / RATE
     tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)

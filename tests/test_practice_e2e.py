@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pulse
 import pytest
 import soundfile as sf
 
+import pulse
 from starcoach.bank import load_bank
 from starcoach.store import SessionStore, SessionSummary
 from starcoach.wer import normalize, word_error_rate

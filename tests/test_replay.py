@@ -166,7 +166,7 @@ def test_ids_that_leave_the_sessions_folder_are_refused(bad: str, tmp_path: Path
     outside.mkdir(parents=True)
     (outside / "session.json").write_text(json.dumps({"not": "a session"}), encoding="utf-8")
     before = (outside / "session.json").read_bytes()
-    for args in (["replay", bad], ["replay", bad, "--rescore", "--save"], ["replay", bad, "--play"],
+    for args in (["replay", bad], ["replay", bad, "--rescore", "--keep"], ["replay", bad, "--play"],
                  ["sessions", "delete", bad]):
         one_line_error(args, "not a session id")
     assert (outside / "session.json").read_bytes() == before
@@ -217,7 +217,7 @@ def test_rescore_with_an_edited_bank_shows_what_changed_and_save_keeps_it(tmp_pa
 
     output = ok(["replay", session.id, "--rescore"])
     assert file.read_bytes() == on_disk  # not saved without --save
-    assert "Not saved (add --save" in output
+    assert "Not saved (add --keep" in output
     flipped = output[output.index("Findings that flipped"):]
     assert re.search(r"case-in-writing: passed \u2192 failed", flipped)
     assert re.search(r"total-time: failed \u2192 passed", flipped)
@@ -228,7 +228,7 @@ def test_rescore_with_an_edited_bank_shows_what_changed_and_save_keeps_it(tmp_pa
     after = int(re.search(rf"Score {before} \u2192 (\d+)", output).group(1))
     assert after != before
 
-    output = ok(["replay", session.id, "--rescore", "--save"])
+    output = ok(["replay", session.id, "--rescore", "--keep"])
     assert "Saved" in output
     saved = SessionStore().load(session.id).answers[0]["result"]
     assert saved["score"] == after
@@ -244,7 +244,7 @@ def test_rescore_with_an_edited_bank_shows_what_changed_and_save_keeps_it(tmp_pa
 def test_rescore_a_follow_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     session = make_session(follow_up=FOLLOW_UP)
     edited_bank(tmp_path, monkeypatch)
-    output = ok(["replay", session.id, "-a", "1", "--rescore", "--save"])
+    output = ok(["replay", session.id, "-a", "1", "--rescore", "--keep"])
     assert re.search(r"delegated-dissent: failed \u2192 passed", output)
     assert "Score" not in output  # a follow-up has no score
     saved = SessionStore().load(session.id).answers[1]["result"]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pulse
 import pytest
 import soundfile as sf
 
+import pulse
 from starcoach.devices import speaker as speaker_mod
 from starcoach.devices.speaker import (
     ConsoleSpeaker,
@@ -127,7 +127,7 @@ def test_playback_that_returns_at_once_is_an_error(tmp_path):
     speaker = object.__new__(Pyttsx3Speaker)  # no engine or device needed for play()
     speaker._sd = _FakeSounddevice
     speaker._output = {"index": 0, "name": "fake"}
-    with pytest.raises(StarcoachError, match="to play 2.0 s of speech"):
+    with pytest.raises(StarcoachError, match=r"to play 2\.0 s of speech"):
         speaker.play(wav)
 
 

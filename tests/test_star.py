@@ -49,7 +49,7 @@ def gold_words(answer: dict, strip: bool = False, gap: float = 0.0) -> tuple[lis
     if strip and gap:
         raw = " ".join(answer[n] for n in SECTION_NAMES).split()
         t, timed = 0.0, []
-        for w, r in zip(words, raw):
+        for w, r in zip(words, raw, strict=False):
             timed.append(Word(w.text, t, t + 0.35))
             t += 0.4 + (gap if re.search(r"[.!?]$", r) else 0.0)
         words = timed
@@ -59,7 +59,7 @@ def gold_words(answer: dict, strip: bool = False, gap: float = 0.0) -> tuple[lis
 
 
 def accuracy(pred: list[str], gold: list[str]) -> float:
-    return sum(p == g for p, g in zip(pred, gold)) / len(gold)
+    return sum(p == g for p, g in zip(pred, gold, strict=False)) / len(gold)
 
 
 def mean_accuracy(answers: list[dict], **kw) -> float:
@@ -404,7 +404,7 @@ def test_a_number_with_thousands_stays_whole_in_the_clause_text():
 
 
 def test_pure_imports():
-    allowed = {"__future__", "bisect", "math", "re", "collections", "dataclasses", "numpy",
+    allowed = {"__future__", "bisect", "itertools", "math", "re", "collections", "dataclasses", "numpy",
                "starcoach", "starcoach.records", "starcoach.star_cues", "starcoach.star_clauses", "starcoach.text",
                "collections.abc", "typing"}
     for name in ("star.py", "star_clauses.py", "star_cues.py"):

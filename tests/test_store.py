@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from starcoach.store import (
     validate_id,
 )
 
-T0 = datetime(2026, 11, 24, 14, 30, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 24, 14, 30, 12, tzinfo=UTC)
 
 
 def main_result(score: int = 72) -> dict:
@@ -353,7 +353,7 @@ def test_folder_without_session_json_is_damaged() -> None:
     (SessionStore().root / SID).mkdir(parents=True)
     [entry] = SessionStore().list()
     assert isinstance(entry, DamagedSession) and "no session.json" in entry.reason
-    with pytest.raises(StarcoachError, match="no session.json"):
+    with pytest.raises(StarcoachError, match=r"no session\.json"):
         SessionStore().load(SID)
 
 
@@ -361,7 +361,7 @@ def test_unreadable_session_json_is_damaged() -> None:
     (SessionStore().root / SID / "session.json").mkdir(parents=True)  # readable by nobody, root included
     [entry] = SessionStore().list()
     assert isinstance(entry, DamagedSession) and "cannot read session.json" in entry.reason
-    with pytest.raises(StarcoachError, match="cannot read session.json"):
+    with pytest.raises(StarcoachError, match=r"cannot read session\.json"):
         SessionStore().load(SID)
 
 

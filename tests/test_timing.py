@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from starcoach.records import SECTION_NAMES, Section, Word, sections_from_labels
@@ -218,7 +220,7 @@ def test_words_kept_as_given_with_punctuation_and_labels():
 def test_times_start_at_zero_increase_and_never_overlap():
     words = estimate_word_times(two_hundred_words())
     assert words[0].start == 0.0
-    for a, b in zip(words, words[1:]):
+    for a, b in itertools.pairwise(words):
         assert a.start < a.end <= b.start
         assert b.start > a.start
 
@@ -248,7 +250,7 @@ def test_many_tiny_sentences_still_keep_the_pace():
     words = estimate_word_times("Yes. No. Done. Fine. Okay. Sure.", wpm=150)
     assert words[-1].end == pytest.approx(6 * 60 / 150)
     assert all(w.duration > 0 for w in words)
-    silence = sum(b.start - a.end for a, b in zip(words, words[1:]))
+    silence = sum(b.start - a.end for a, b in itertools.pairwise(words))
     assert silence == pytest.approx(MAX_PAUSE_SHARE * 6 * 60 / 150)  # pauses shrunk to the cap
 
 

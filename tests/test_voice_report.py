@@ -15,11 +15,11 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from starcoach import progress
+from starcoach.answer_view import terminal_report
 from starcoach.bank import load_bank
 from starcoach.cli import app
 from starcoach.pitch_track import YinTracker
 from starcoach.records import Transcript, Word
-from starcoach.answer_view import terminal_report
 from starcoach.replay import load_answer, transcript_view
 from starcoach.replay_rescore import rescore
 from starcoach.report_files import render_html

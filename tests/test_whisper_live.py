@@ -4,6 +4,7 @@ of samples as words and, like Whisper, leaves a word cut by the window's end to 
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -54,7 +55,7 @@ class FakeWhisper:
         x = speech[a:b]
         edges = np.flatnonzero(np.diff(np.concatenate([[0.0], x, [0.0]])) != 0)
         heard, end_of_last = [], None
-        for s, e in zip(edges[:-1], edges[1:]):
+        for s, e in itertools.pairwise(edges):
             if x[s] == 0 or (e == len(x) and b < len(speech)):
                 continue  # silence, or a word the window's end cuts
             heard.append(Heard(f" w{round(float(x[s]) * 1000)}", (a + s) / RATE, (a + e) / RATE, 0.9))
@@ -139,11 +140,10 @@ def test_speech_map_moves_times_back_over_the_dropped_silence() -> None:
 
 def test_fed_live_the_words_equal_the_whole_file_pass() -> None:
     # 100 s: talk in runs, with pauses the VAD drops (> 2 s) and keeps (< 2 s), and words cut by windows.
-    plan = [("pause", 1.0)] + talk(40) + [("pause", 3.0)] + talk(35, 0.5, 0.3) + [("pause", 1.5)] + talk(30) + \
-        [("pause", 2.2)] + talk(10, 1.1, 0.1)
+    plan = [("pause", 1.0), *talk(40), ("pause", 3.0), *talk(35, 0.5, 0.3), ("pause", 1.5), *talk(30), ("pause", 2.2), *talk(10, 1.1, 0.1)]
     audio = recording(plan)
     decoder = FakeWhisper()
-    words, stream, before_stop = live(audio, decoder)
+    words, _stream, before_stop = live(audio, decoder)
     reference = whole_file(audio)
     assert len(reference) == 115
     assert [(w.text, w.start, w.end) for w in words] == [(w.text, w.start, w.end) for w in reference]
@@ -152,7 +152,7 @@ def test_fed_live_the_words_equal_the_whole_file_pass() -> None:
 
 
 def test_a_pause_lets_the_last_window_be_decoded_before_the_stop() -> None:
-    audio = recording(talk(12) + [("pause", SETTLE_S + 2.0)])
+    audio = recording([*talk(12), ("pause", SETTLE_S + 2.0)])
     decoder = FakeWhisper()
     words, _, before_stop = live(audio, decoder, stop_after=0.3)
     assert len(decoder.calls) == before_stop, "nothing was left to decode at the stop"
@@ -160,7 +160,7 @@ def test_a_pause_lets_the_last_window_be_decoded_before_the_stop() -> None:
 
 
 def test_speech_after_a_long_pause_redoes_the_early_last_window() -> None:
-    audio = recording(talk(6) + [("pause", SETTLE_S + 2.0)] + talk(6))
+    audio = recording([*talk(6), ("pause", SETTLE_S + 2.0), *talk(6)])
     decoder = FakeWhisper()
     words, stream, _ = live(audio, decoder)
     assert stream.windows > len(set(decoder.calls)) - 1 and len(decoder.calls) >= 2

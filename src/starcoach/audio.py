@@ -32,7 +32,7 @@ def resample(audio: np.ndarray, rate: int, to: int = SAMPLE_RATE) -> np.ndarray:
     """Linear resampling: enough for speech recognition when a device refuses 16 kHz."""
     if rate == to or len(audio) == 0:
         return audio.astype(np.float32, copy=False)
-    n = int(round(len(audio) * to / rate))
+    n = round(len(audio) * to / rate)
     x = np.linspace(0, len(audio) - 1, n)
     return np.interp(x, np.arange(len(audio)), audio).astype(np.float32)
 
@@ -92,7 +92,7 @@ def _probe_seconds(name: str) -> float | None:
 
 
 def _clock(seconds: float) -> str:
-    s = int(round(seconds))
+    s = round(seconds)
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 

@@ -173,7 +173,7 @@ def _parse_question(node: Node, path: Path) -> Question:
         fid = f.get("id").ident()
         avoid, sounds = [], {}
         for a in f.get("avoid", []).items():
-            a.only(("id", "sounds_like", "patterns", "advice", "scope", "max_count", "severity") + MEANING_FIELDS)
+            a.only(("id", "sounds_like", "patterns", "advice", "scope", "max_count", "severity", *MEANING_FIELDS))
             aid = a.get("id").ident()
             sounds[aid] = a.get("sounds_like").text()
             avoid.append(phrase_check(
@@ -186,8 +186,8 @@ def _parse_question(node: Node, path: Path) -> Question:
 
     mistakes = []
     for m in node.get("mistakes", []).items():
-        m.only(("id", "name", "sounds_like", "why", "patterns", "scope", "levels", "max_count", "severity", "advice")
-               + MEANING_FIELDS)
+        m.only(("id", "name", "sounds_like", "why", "patterns", "scope", "levels", "max_count", "severity", "advice",
+                *MEANING_FIELDS))
         name, advice = m.get("name").text(), m.get("advice").text()
         check = phrase_check(m, id=m.get("id").ident(), message=f"Avoids the common mistake: {name}",
                               advice=advice, expect="absent",
@@ -197,7 +197,7 @@ def _parse_question(node: Node, path: Path) -> Question:
 
     signals = []
     for s in node.get("fluency_signals", []).items():
-        s.only(("id", "phrase", "signals", "patterns", "scope") + MEANING_FIELDS)
+        s.only(("id", "phrase", "signals", "patterns", "scope", *MEANING_FIELDS))
         phrase, what = s.get("phrase").text(), s.get("signals").text()
         check = phrase_check(s, id=s.get("id").ident(), message=f"Fluency: {what}",
                               advice=f"A phrasing that shows it: \u201c{phrase}\u201d", expect="present",

@@ -25,7 +25,7 @@ CHECK_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "total_time": ("timing", ()),
     "share": ("timing", ("section", "min", "max")),
     "pronouns": ("content", ("scope", "min_i_share")),
-    "phrases": ("content", ("patterns", "scope", "expect", "min_count", "max_count") + MEANING_FIELDS),
+    "phrases": ("content", ("patterns", "scope", "expect", "min_count", "max_count", *MEANING_FIELDS)),
     "delivery": ("delivery", ("metric", "min", "max")),
 }
 COMMON_FIELDS = ("id", "kind", "message", "advice", "severity", "category", "levels")

@@ -48,7 +48,7 @@ def question_view(q: Question, *, answers: bool = False) -> Group:
         a, b = f.target
         parts.append(Text.assemble(f"  {i}. ", (f"\u201c{f.text}\u201d", "italic"), (f"  [{f.id}, {_mmss(a)}\u2013{_mmss(b)}]", "dim")))
         parts.append(Text(f"     why: {f.why}", style="dim"))
-        for aid, said in f.avoid_sounds_like.items():
+        for _aid, said in f.avoid_sounds_like.items():
             parts.append(Text(f"     avoid: \u201c{said}\u201d", style="red"))
     parts += [Text(""), Text(f"Common mistakes ({len(q.mistakes)})", style="bold")]
     for m in q.mistakes:

@@ -122,7 +122,7 @@ def read_yaml(path: Path) -> Node:
             return super().construct_mapping(node, deep=deep)
 
     try:
-        data = yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader
+        data = yaml.load(text, Loader=Loader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""

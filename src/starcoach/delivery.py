@@ -8,6 +8,7 @@ the word it came from; evidence quotes whole words as transcribed.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -218,7 +219,7 @@ def measure_delivery(
 
     pauses: list[Pause] = []
     longest = 0.0
-    for a, b in zip(words, words[1:]):
+    for a, b in itertools.pairwise(words):
         gap = b.start - a.end
         longest = max(longest, gap)
         if gap >= long_pause_s:

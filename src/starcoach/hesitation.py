@@ -11,6 +11,7 @@ counted once. Pure: numpy only.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ def _gaps(words: Sequence[Word]) -> list[tuple[float, float]]:
     out = []
     if words:
         out.append((max(0.0, words[0].start - LEAD_S), words[0].start))
-    for a, b in zip(words, words[1:]):
+    for a, b in itertools.pairwise(words):
         out.append((a.end, b.start))
     return [(s + EDGE_S, e - EDGE_S) for s, e in out if e - s >= MIN_GAP_S]
 

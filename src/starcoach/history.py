@@ -118,7 +118,7 @@ def damaged_notes(items: list[Listed]) -> list[Text]:
 def unscored_notes(items: list[Listed]) -> list[Text]:
     """An interrupted session whose main answer was recorded but never scored: how to score it."""
     return [Text.assemble((item.id, "cyan"), ": stopped before it was scored; ",
-                          (f"starcoach replay {item.id} --rescore --save", "bold"), " scores it from its recording")
+                          (f"starcoach replay {item.id} --rescore --keep", "bold"), " scores it from its recording")
             for item in items if isinstance(item, SessionSummary) and item.status == "interrupted"
             and item.score is None and item.n_answers > 0 and 0 not in item.missing_audio
             and item.duration_s is None]

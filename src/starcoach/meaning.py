@@ -20,6 +20,7 @@ embedding model cannot see are decided here instead:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -28,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from starcoach.records import Word, join_words
-from starcoach.text import CURLY_APOSTROPHES, normalise as _normalise_text
+from starcoach.text import CURLY_APOSTROPHES
+from starcoach.text import normalise as _normalise_text
 
 # Each check is a linear probe on the embedding, fitted (ridge regression, classes balanced) on its
 # examples against its counter-examples (weighted up) and a background of the other checks'
@@ -104,7 +106,7 @@ def units_from_spans(words: Sequence[Word], spans: Sequence[tuple[int, int, bool
         return Unit(a, b, text, negated(text), first_person(text), reported(text))
 
     out = [unit(a, b) for a, b, _starts in spans]
-    for (a, _b, _s), (_a2, b2, starts2) in zip(spans, spans[1:]):
+    for (a, _b, _s), (_a2, b2, starts2) in itertools.pairwise(spans):
         if not starts2 and b2 - a <= 45:
             out.append(unit(a, b2))
     return out
@@ -134,14 +136,14 @@ class VectorCache:
         except (OSError, ValueError, KeyError):
             return  # a missing or damaged cache is rebuilt, never fatal
         if vecs.ndim == 2 and len(keys) == len(vecs):
-            self._vectors.update(zip((str(k) for k in keys), vecs.astype(np.float32)))
+            self._vectors.update(zip((str(k) for k in keys), vecs.astype(np.float32), strict=False))
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         keys = [self.key(t) for t in texts]
-        missing = sorted({k: t for k, t in zip(keys, texts) if k not in self._vectors}.items())
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=False) if k not in self._vectors}.items())
         if missing:
             fresh = self.embedder.embed([normalise(t) for _k, t in missing])
-            for (k, _t), v in zip(missing, fresh):
+            for (k, _t), v in zip(missing, fresh, strict=False):
                 self._vectors[k] = v
             self._dirty = True
         if not keys:
@@ -307,7 +309,7 @@ class Reader:
             self.cache.save()
             built = [Exemplars.build(k[0], k[1], self.cache) for k in keys]
             probes = self._probes(keys, built)
-            table = {k: replace(ex, probe=probe) for k, ex, probe in zip(keys, built, probes)}
+            table = {k: replace(ex, probe=probe) for k, ex, probe in zip(keys, built, probes, strict=False)}
             self._prepared[keys] = table
         table = self._prepared[keys]
 
@@ -331,7 +333,7 @@ class Reader:
                 with np.load(folder / f"probes-{digest}.npz", allow_pickle=False) as data:
                     probes, fitted = data["probes"], data["fitted"]
                 if len(probes) == len(keys):
-                    return [p if ok else None for p, ok in zip(probes, fitted)]
+                    return [p if ok else None for p, ok in zip(probes, fitted, strict=False)]
             except (OSError, ValueError, KeyError):
                 continue
         probes = fit_probes(built)

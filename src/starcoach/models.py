@@ -25,7 +25,7 @@ from pathlib import Path
 from starcoach.errors import StarcoachError
 from starcoach.leftovers import hold_fd
 
-__all__ = ["BUNDLED", "DEFAULT_MODEL", "BASE_SHA256", "cache_dir", "resolve_model"]
+__all__ = ["BASE_SHA256", "BUNDLED", "DEFAULT_MODEL", "cache_dir", "resolve_model"]
 
 DEFAULT_MODEL = "base"
 BUNDLED = ("base", "tiny.en")

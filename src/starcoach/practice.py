@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from starcoach import scoring
 from starcoach.answer_view import follow_up_report, terminal_report
 from starcoach.bank import Bank, FollowUp, Question
 from starcoach.chunked_live import ChunkedLiveSession
@@ -27,7 +28,6 @@ from starcoach.levels import StopPolicy
 from starcoach.live_session import LiveSession, WholeTake
 from starcoach.records import Transcript, join_words
 from starcoach.refine import FinalPasses, FinalTranscript
-from starcoach import scoring
 from starcoach.result import Result, result_from_dict, result_of_answer, result_of_follow_up
 from starcoach.result_diff import headline, score_change
 from starcoach.scoring import score_follow_up, score_transcript
@@ -206,7 +206,7 @@ class Practice:
             if entry.get("result") is None and path is not None and path.is_file():
                 answer = f" --answer {i}" if i else ""
                 self.view.note(f"the take is kept at {path}, not scored: "
-                               f"starcoach replay {session.id}{answer} --rescore --save scores it")
+                               f"starcoach replay {session.id}{answer} --rescore --keep scores it")
 
     def _score(self, transcript: Transcript, q: Question, level: str, fu: FollowUp | None, voice) -> tuple[Any, dict]:
         """The score of the main answer (fu None) or of follow-up `fu`, and the result the session keeps."""

@@ -10,8 +10,8 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.text import Text
 
-from starcoach.records import SECTION_NAMES
 from starcoach.answer_view import COLOURS, clock
+from starcoach.records import SECTION_NAMES
 
 BAR_WIDTH = 50
 

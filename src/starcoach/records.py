@@ -125,7 +125,7 @@ def sections_from_labels(words: Sequence[Word], labels: Sequence[str]) -> list[S
             raise ValueError("section labels go back in STAR order")
         last = order[label]
     groups: dict[str, list[Word]] = {name: [] for name in SECTION_NAMES}
-    for word, label in zip(words, labels):
+    for word, label in zip(words, labels, strict=False):
         groups[label].append(word)
     sections: list[Section] = []
     starts = [groups[n][0].start if groups[n] else None for n in SECTION_NAMES]

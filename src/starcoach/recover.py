@@ -1,5 +1,5 @@
 """Score an answer that was recorded but never scored: the session was killed (kill -9, a crash,
-a second Ctrl-C) after the take was on disk. `starcoach replay ID --rescore [--save]` lands here
+a second Ctrl-C) after the take was on disk. `starcoach replay ID --rescore [--keep]` lands here
 when the answer has no result: the recording is transcribed whole, as `starcoach score` does, and
 scored with today's bank.
 """
@@ -88,8 +88,8 @@ def save(recovered: Recovered) -> None:
 def view(recovered: Recovered, *, saved: bool) -> Group:
     label = "the main answer" if recovered.index == 0 else f"follow-up {recovered.index}"
     kept = ("saved in the session" if saved else
-            f"not saved: add --save to keep it (starcoach replay {recovered.session.id}"
-            f"{f' --answer {recovered.index}' if recovered.index else ''} --rescore --save)")
+            f"not saved: add --keep to keep it (starcoach replay {recovered.session.id}"
+            f"{f' --answer {recovered.index}' if recovered.index else ''} --rescore --keep)")
     note = Text(f"{label} of session {recovered.session.id} was never scored (the session stopped first): "
                 f"scored now from its recording; {kept}", style="dim")
     return Group(note, recovered.report)

@@ -102,7 +102,7 @@ def load_answer(session_id: str, index: int = 0, store: SessionStore | None = No
         audio = session.audio_file(index)
         if audio is not None and audio.is_file():
             more = f" --answer {index}" if index else ""
-            hint = f"; `starcoach replay {session.id}{more} --rescore --save` scores it from its recording"
+            hint = f"; `starcoach replay {session.id}{more} --rescore --keep` scores it from its recording"
         raise StarcoachError(f"answer {index} of session {session.id} was never scored (the session stopped first)"
                              + hint)
     if result.damage:

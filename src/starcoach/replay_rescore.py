@@ -1,4 +1,4 @@
-"""`starcoach replay --rescore [--save]`: a stored answer's words scored again with today's bank and rubric,
+"""`starcoach replay --rescore [--keep]`: a stored answer's words scored again with today's bank and rubric,
 what changed (result_diff.compare), and keeping the new result.
 
 An answer that was never scored (the session stopped first) is recover.py's: it is scored from its recording.
@@ -104,7 +104,7 @@ def rescore_view(r: Rescored, *, saved: bool = False) -> Group:
     if saved:
         parts.append(Text("Saved: the session now holds the new result.", style="dim"))
     elif diff.changed:
-        parts.append(Text("Not saved (add --save to keep the new result).", style="dim"))
+        parts.append(Text("Not saved (add --keep to keep the new result).", style="dim"))
     return Group(*parts)
 
 

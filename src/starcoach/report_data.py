@@ -12,7 +12,7 @@ import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starcoach.records import SEVERITY_ORDER, Finding
@@ -78,7 +78,7 @@ def date_text(created: str) -> str:
     except ValueError:
         return created
     if when.tzinfo is not None:
-        when = when.astimezone(timezone.utc)
+        when = when.astimezone(UTC)
     return f"{when.day} {when:%b %Y, %H:%M} UTC"
 
 

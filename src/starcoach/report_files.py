@@ -46,7 +46,7 @@ CSS, JS = "report.css", "report.js"
 # --------------------------------------------------------------------------- the page
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def page_asset(name: str) -> str:
     """The text of report.css or report.js (starcoach/report_assets), inlined in every page."""
     return resources.files("starcoach.report_assets").joinpath(name).read_text(encoding="utf-8")

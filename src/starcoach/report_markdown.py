@@ -57,7 +57,7 @@ def _md_answer(a: Answer, data: Mapping[str, Any]) -> list[str]:
     elif a.estimated:
         lines += ["Typed answer: times are estimated from the text; there is no recording.", ""]
     if r is None:
-        return lines + ["Not scored: the session stopped before this answer was.", ""]
+        return [*lines, "Not scored: the session stopped before this answer was.", ""]
     if isinstance(r, AnswerResult):
         t = r.total
         lines += [f"**Score {number(r.score):.0f}/100** \u00b7 level {_md(r.level)} \u00b7 "

@@ -369,7 +369,7 @@ def result_of_answer(a: ScoredAnswer, *, question_text: str = "") -> AnswerResul
         tuple(SectionResult(st.name, _r(st.start), _r(st.end), _r(st.speaking_s), st.word_count, _r(st.target_min_s),
                             _r(st.target_max_s), st.verdict, _r(st.gap_s), _r(st.share), _r(st.share_min),
                             _r(st.share_max), st.share_verdict, sec.text)
-              for st, sec in zip(t.sections, a.sections)),
+              for st, sec in zip(t.sections, a.sections, strict=False)),
         TotalResult(_r(t.total_s), _r(t.total_min_s), _r(t.total_max_s), t.total_verdict, _r(t.total_gap_s)),
         DeliveryResult.from_dict(a.delivery.to_dict()),  # delivery.py writes (and rounds) its own record
         tuple(_rounded(f) for f in a.findings),

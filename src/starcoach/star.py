@@ -20,6 +20,7 @@ How it works (pure logic, no models):
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -101,10 +102,10 @@ def _model_emissions(clauses: Sequence[Clause], n: int, vectors: np.ndarray, mod
                                        [announced(c) for c in clauses], context=bool(model.settings.get("context")))
     logp = model.log_proba(feats)
     weight, power = model.settings["emission_weight"], model.settings["length_power"]
-    em = [[weight * (c.end - c.start) ** power * float(v) for v in row] for c, row in zip(clauses, logp)]
+    em = [[weight * (c.end - c.start) ** power * float(v) for v in row] for c, row in zip(clauses, logp, strict=False)]
     rules = model.settings.get("rule_weight", 0.0)
     if rules:  # the cue rules' own scores, blended in
-        for row, rule in zip(em, _rule_scores(clauses, n)):
+        for row, rule in zip(em, _rule_scores(clauses, n), strict=False):
             for k in range(4):
                 row[k] += rules * rule[k]
     return _announcements(clauses, em)
@@ -114,7 +115,7 @@ def _announcements(clauses: Sequence[Clause], em: list[list[float]]) -> list[lis
     """A label ("Task:") holds its clause; a section announced by a label or an explicit signpost
     starts there: the clauses between the previous announcement (of an earlier section) and this
     one are not in it."""
-    for c, sc in zip(clauses, em):
+    for c, sc in zip(clauses, em, strict=False):
         if c.label is not None:
             sc[c.label] += LABEL_W
     named = [announced(c) for c in clauses]
@@ -185,7 +186,7 @@ def label_words(words: Sequence[Word], vectors: np.ndarray | None = None, embedd
         path = _best_path(clauses, _emissions(clauses, len(words)))
         path = _drop_weak_result(clauses, path)
     labels: list[str] = []
-    for c, k in zip(clauses, path):
+    for c, k in zip(clauses, path, strict=False):
         labels.extend([SECTION_NAMES[k]] * (c.end - c.start))
     return labels
 
@@ -194,7 +195,7 @@ def _drop_weak_result(clauses: Sequence[Clause], path: list[int]) -> list[int]:
     # The position prior always leaves something at the end for the result. If what it left
     # reads no more like a result than like action, and nothing announced a result, the
     # candidate gave none: keep those clauses in the action (an empty result is a finding).
-    tail = [c for c, k in zip(clauses, path) if k == 3]
+    tail = [c for c, k in zip(clauses, path, strict=False) if k == 3]
     if tail and not any(c.label == 3 or announced(c) == 3 for c in tail):
         scores = [cue_scores(c.text) for c in tail]
         if sum(sc[3] for sc in scores) <= sum(sc[2] for sc in scores):
@@ -226,7 +227,7 @@ def order_problems(words: Sequence[Word], labels: Sequence[str]) -> list[Evidenc
     starts.append(len(words))
     out: list[Evidence] = []
     last_label, last_reported = -1, False
-    for a, b in zip(starts, starts[1:]):
+    for a, b in itertools.pairwise(starts):
         said = label = label_of(words[a].text)
         if said is None:
             sentence = text.span(a, b)

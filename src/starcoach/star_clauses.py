@@ -10,6 +10,7 @@ label ("Task:", "[A]").
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -161,9 +162,7 @@ def clauses_of(words: Sequence[Word]) -> tuple[list[Clause], ClauseText]:
             continue
         if lab is not None and i in labels:
             continue  # "Situation:" opens its sentence rather than ending one
-        if ends[i] or _SOFT_END.search(raw):
-            start_cost[i + 1] = 0.0
-        elif not punctuated and paused[i]:
+        if ends[i] or _SOFT_END.search(raw) or (not punctuated and paused[i]):
             start_cost[i + 1] = 0.0
         elif _is_clause_start(norms, i + 1) and (not punctuated or raw.endswith((",", "—", "–", "-"))):
             start_cost[i + 1] = CLAUSE_COST if not punctuated else MID_SENTENCE_COST
@@ -184,7 +183,7 @@ def clauses_of(words: Sequence[Word]) -> tuple[list[Clause], ClauseText]:
                 start_cost[i] = min(start_cost[i], SIGNPOST_COST)
     cuts = [i for i in range(n) if start_cost[i] < math.inf] + [n]
     out: list[Clause] = []
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         pieces = max(1, round((b - a) / MAX_CLAUSE)) if not punctuated else 1
         step = (b - a) / pieces
         for p in range(pieces):

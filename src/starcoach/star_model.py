@@ -78,7 +78,8 @@ class StarClassifier:
             with np.load(path, allow_pickle=False) as d:
                 if int(d["version"]) != VERSION:
                     return None
-                settings = dict(zip((str(k) for k in d["settings_keys"]), (float(v) for v in d["settings_values"])))
+                settings = dict(zip((str(k) for k in d["settings_keys"]), (float(v) for v in d["settings_values"]),
+                                    strict=False))
                 return cls(d["weights"], d["bias"], d["mean"], d["scale"], str(d["embedder"]), settings)
         except (OSError, KeyError, ValueError):
             return None

@@ -15,7 +15,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ def sessions_dir() -> Path:
 def new_session_id(question_id: str, now: datetime | None = None) -> str:
     """`20261124-143012-disagree-and-commit`: UTC time first, so ids sort in creation order.
     SessionStore.create adds -2, -3, ... when the id is taken."""
-    when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    when = (now or datetime.now(UTC)).astimezone(UTC)
     slug = re.sub(r"[^a-z0-9]+", "-", question_id.lower()).strip("-")[:60].strip("-") or "session"
     return f"{when:%Y%m%d-%H%M%S}-{slug}"
 
@@ -153,7 +153,7 @@ class Session:
 
     def hold(self) -> None:
         """Lock the session's folder while this process records and finishes it: `replay --rescore
-        --save`, `sessions delete` and the leftover cleaning leave it alone meanwhile."""
+        --keep`, `sessions delete` and the leftover cleaning leave it alone meanwhile."""
         from starcoach import leftovers
 
         if self._lock is None:
@@ -259,7 +259,7 @@ class SessionStore:
         """Make the session's folder and write its session.json (status recording)."""
         if source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
-        when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+        when = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
         base = new_session_id(question_id, when)
         try:
             self.root.mkdir(parents=True, exist_ok=True)

@@ -215,7 +215,7 @@ def estimate_word_times(text: str, *, wpm: float = DEFAULT_WPM) -> list[Word]:
 
     words: list[Word] = []
     t = 0.0
-    for token, weight, pause in zip(tokens, weights, pauses):
+    for token, weight, pause in zip(tokens, weights, pauses, strict=False):
         end = t + weight * per_syllable
         words.append(Word(token, t, end))  # not rounded: that could merge times at high wpm
         t = end + pause

@@ -17,6 +17,7 @@ Where too little of the audio is voiced the figure is None with a reason ("could
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import warnings
@@ -79,7 +80,7 @@ class Contour:
         return np.isfinite(self.pitch_hz)
 
     def index(self, t: float) -> int:
-        return int(math.floor(t / self.step_s + 1e-9))
+        return math.floor(t / self.step_s + 1e-9)
 
     def span(self, start: float, end: float) -> slice:
         return slice(max(0, self.index(start)), max(0, min(len(self), self.index(end))))
@@ -296,7 +297,7 @@ def gap_voicing(contour: Contour, words: Sequence[Word], *, min_gap_s: float = 0
     """(seconds of word gaps looked at, share of them voiced). Speech pauses are mostly unvoiced; music
     or a tone under the speech keeps them voiced."""
     total = voiced = 0
-    for a, b in zip(words, words[1:]):
+    for a, b in itertools.pairwise(words):
         if b.start - a.end >= min_gap_s:
             v = contour.voiced[contour.span(a.end + 0.1, b.start - 0.1)]
             total += len(v)

@@ -212,7 +212,7 @@ class WhisperLiveSession:
         speech_ended = bool(chunks) and chunks[-1].end < len(audio)  # the VAD closed the last chunk
         decoded, decodes_before, seek_at_start = False, self.windows, seek
         while seek < len(speech) // HOP and not self._closed:
-            a0, a1 = window_region(seek, len(speech))
+            _a0, a1 = window_region(seek, len(speech))
             at_end = a1 == len(speech)
             if not final and not (speech_ended if at_end else _recording_time(chunks, a1) <= settled_s):
                 break

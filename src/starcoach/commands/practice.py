@@ -87,5 +87,5 @@ def offer_report(session, console: Console) -> None:
             console.print(f"report: {path}", style="dim", highlight=False)
             webbrowser.open(path.as_uri())
             return
-    console.print(f"replay: starcoach replay {session.id} --play \u00b7 page: starcoach report {session.id} --html",
+    console.print(f"replay: starcoach replay {session.id} --play \u00b7 page: starcoach report {session.id}",
                   style="dim", highlight=False)

