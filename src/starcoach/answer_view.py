@@ -11,16 +11,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from starcoach.records import SEVERITY_ORDER, Evidence, Finding
+from starcoach.records import Evidence, Finding, not_heard, split_findings
 from starcoach.scoring import ScoredAnswer, ScoredFollowUp
+from starcoach.timing import clock
 
 COLOURS = {"situation": "dodger_blue1", "task": "medium_purple1", "action": "green3", "result": "orange1"}
 VERDICT_STYLE = {"ok": "green", "short": "yellow", "long": "red"}
-
-
-def clock(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def timeline(a: ScoredAnswer, width: int = 60) -> Text:
@@ -83,9 +79,7 @@ def _quote(e: Evidence) -> Text:
 
 
 def findings_view(findings: tuple[Finding, ...] | list[Finding]) -> Group:
-    failed = sorted((f for f in findings if not f.passed and f.severity != "info"), key=lambda f: SEVERITY_ORDER[f.severity])
-    passed = [f for f in findings if f.passed and f.positive and f.severity != "info"]
-    signals = [f for f in findings if f.passed and f.severity == "info"]
+    failed, passed, signals = split_findings(findings)
     parts: list[RenderableType] = [Text(f"To work on ({len(failed)})", style="bold red")]
     for f in failed:
         parts.append(Text.assemble(("  \u2717 ", "red"), (f"[{f.severity}] ", "dim"), f.message))
@@ -95,7 +89,7 @@ def findings_view(findings: tuple[Finding, ...] | list[Finding]) -> Group:
         parts.append(Text("  nothing: every check passed", style="green"))
     parts.append(Text(f"\nDone well ({len(passed)})", style="bold green"))
     parts.extend(Text.assemble(("  \u2713 ", "green"), f.message) for f in passed)
-    clear = [f for f in findings if f.passed and not f.positive and f.severity != "info"]
+    clear = not_heard(findings)
     if clear:  # checked and not heard: shown apart, it is not something done well
         names = "; ".join(f.message.split(": ", 1)[-1] for f in clear)
         parts.append(Text(f"\nMistakes not heard ({len(clear)}): {names}", style="dim"))

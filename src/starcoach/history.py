@@ -15,9 +15,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from starcoach.answer_view import COLOURS, VERDICT_STYLE, clock
+from starcoach.answer_view import COLOURS, VERDICT_STYLE
 from starcoach.records import SECTION_NAMES
 from starcoach.store import DamagedSession, SessionStore, SessionSummary
+from starcoach.timing import clock
 
 VERDICT_MARK = {"ok": "\u2713", "short": "\u2193", "long": "\u2191"}  # the narrow table's verdicts
 STATUS_STYLE = {"complete": "green", "interrupted": "yellow", "recording": "yellow", "damaged": "bold red"}

@@ -26,11 +26,12 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.text import Text
 
-from starcoach.answer_view import COLOURS, clock
+from starcoach.answer_view import COLOURS
 from starcoach.devices.playback import Playback, SoundDevicePlayback
 from starcoach.errors import StarcoachError
 from starcoach.replay import Line, StoredAnswer, split_lines
 from starcoach.result import ResultWord
+from starcoach.timing import clock
 
 TICK_S = 0.05  # how often the view and the keys are looked at
 

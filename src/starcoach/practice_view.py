@@ -10,8 +10,9 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.text import Text
 
-from starcoach.answer_view import COLOURS, clock
+from starcoach.answer_view import COLOURS
 from starcoach.records import SECTION_NAMES
+from starcoach.timing import clock
 
 BAR_WIDTH = 50
 

@@ -16,12 +16,13 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from starcoach.answer_view import COLOURS, clock
+from starcoach.answer_view import COLOURS
 from starcoach.errors import StarcoachError
 from starcoach.history import list_sessions, local_time
 from starcoach.records import SECTION_NAMES
 from starcoach.result import AnswerResult, SectionResult, number_in
 from starcoach.store import SessionStore, SessionSummary
+from starcoach.timing import clock
 
 BLOCKS = " \u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"  # 0/8 .. 8/8 of a cell
 
@@ -120,20 +121,17 @@ def progress_points(store: SessionStore | None = None, *, question: str | None =
 # --------------------------------------------------------------------------- drawing
 
 
+# How a value of each unit is written (a change is written the same way with a sign, but a change
+# of a share is in percentage points); "time" is m:ss and anything else a whole number.
+_UNIT_FORMATS = {"share": "{:.0%}", "per_min": "{:.1f}/min", "wpm": "{:.0f} wpm", "st": "{:.1f} st"}
+
+
+def _written(unit: str, value: float) -> str:
+    return clock(value) if unit == "time" else _UNIT_FORMATS.get(unit, "{:.0f}").format(value)
+
+
 def format_value(metric: Metric, value: float | None) -> str:
-    if value is None:
-        return "\u2013"
-    if metric.unit == "time":
-        return clock(value)
-    if metric.unit == "share":
-        return f"{value:.0%}"
-    if metric.unit == "per_min":
-        return f"{value:.1f}/min"
-    if metric.unit == "wpm":
-        return f"{value:.0f} wpm"
-    if metric.unit == "st":
-        return f"{value:.1f} st"
-    return f"{value:.0f}"
+    return "\u2013" if value is None else _written(metric.unit, value)
 
 
 def format_change(metric: Metric, first: float, last: float) -> str:
@@ -141,17 +139,9 @@ def format_change(metric: Metric, first: float, last: float) -> str:
     if format_value(metric, first) == format_value(metric, last):
         return "no change"
     sign = "+" if d >= 0 else "-"
-    if metric.unit == "time":
-        return f"{sign}{clock(abs(d))}"
     if metric.unit == "share":
         return f"{sign}{abs(d) * 100:.0f} pts"
-    if metric.unit == "per_min":
-        return f"{sign}{abs(d):.1f}/min"
-    if metric.unit == "wpm":
-        return f"{sign}{abs(d):.0f} wpm"
-    if metric.unit == "st":
-        return f"{sign}{abs(d):.1f} st"
-    return f"{sign}{abs(d):.0f}"
+    return sign + _written(metric.unit, abs(d))
 
 
 def format_band(metric: Metric, band: tuple[float, float] | None) -> str:

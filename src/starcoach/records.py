@@ -140,3 +140,16 @@ def sections_from_labels(words: Sequence[Word], labels: Sequence[str]) -> list[S
         end = following if following is not None else ws[-1].end
         sections.append(Section(name, tuple(ws), ws[0].start, end))
     return sections
+
+
+def split_findings(findings: Sequence[Finding]) -> tuple[list[Finding], list[Finding], list[Finding]]:
+    """To work on (worst first), done well, and fluency signals heard (passed info findings)."""
+    failed = sorted((f for f in findings if not f.passed and f.severity != "info"), key=lambda f: SEVERITY_ORDER[f.severity])
+    passed = [f for f in findings if f.passed and f.positive and f.severity != "info"]
+    signals = [f for f in findings if f.passed and f.severity == "info"]
+    return failed, passed, signals
+
+
+def not_heard(findings: Sequence[Finding]) -> list[Finding]:
+    """Mistakes checked for and not heard: passes by absence, shown apart from "done well"."""
+    return [f for f in findings if f.passed and not f.positive and f.severity != "info"]

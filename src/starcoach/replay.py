@@ -18,11 +18,12 @@ from rich.panel import Panel
 from rich.rule import Rule
 from rich.text import Text
 
-from starcoach.answer_view import COLOURS, VERDICT_STYLE, clock
+from starcoach.answer_view import COLOURS, VERDICT_STYLE
 from starcoach.errors import StarcoachError
 from starcoach.records import SEVERITY_ORDER, Evidence, Finding
 from starcoach.result import AnswerResult, Result, ResultWord, SectionResult, number_in, result_from_dict
 from starcoach.store import Session, SessionStore
+from starcoach.timing import clock
 
 LINE_S = 10.0  # a transcript line is one sentence, or at most about this long
 _SENTENCE_END = re.compile(r"[.?!\u2026][\"'\u201d\u2019)\]]*$")

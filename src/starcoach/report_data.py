@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from starcoach.records import SEVERITY_ORDER, Finding
 from starcoach.result import Result, ResultWord, result_from_dict
 
 # The terminal's colours (answer_view.COLOURS), a shade calmer for a page: situation blue, task purple,
@@ -53,12 +52,6 @@ def mapping(value: Any) -> dict[str, Any]:
 def escape(value: Any) -> str:
     """Text for HTML, quotes included (session text is user content)."""
     return html.escape(str(value), quote=True)
-
-
-def clock(seconds: float) -> str:
-    """m:ss, as in the terminal report."""
-    seconds = max(0, round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def time_attr(x: float) -> str:
@@ -131,17 +124,3 @@ def read_answers(data: Mapping[str, Any], audio: Mapping[int, str | None]) -> li
         result = result_from_dict(kind, entry.get("result"))
         out.append(Answer(i, kind, label, question, result, audio.get(i), string(entry.get("audio")) or None))
     return out
-
-
-def split_findings(findings: Sequence[Finding]) -> tuple[list[Finding], list[Finding], list[Finding]]:
-    """To work on (worst first), done well, and fluency signals heard (passed info findings)."""
-    failed = sorted((f for f in findings if not f.passed and f.severity != "info"), key=lambda f: SEVERITY_ORDER[f.severity])
-    passed = [f for f in findings if f.passed and f.positive and f.severity != "info"]
-    signals = [f for f in findings if f.passed and f.severity == "info"]
-    return failed, passed, signals
-
-
-def not_heard(findings: Sequence[Finding]) -> list[Finding]:
-    """Mistakes checked for and not heard: passes by absence, shown apart from "done well"."""
-    return [f for f in findings if f.passed and not f.positive and f.severity != "info"]
-

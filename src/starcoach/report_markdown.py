@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
-from starcoach.records import Finding
-from starcoach.report_data import Answer, clock, date_text, dicts, mapping, number, read_answers, split_findings, string
+from starcoach.records import Finding, split_findings
+from starcoach.report_data import Answer, date_text, dicts, mapping, number, read_answers, string
 from starcoach.result import AnswerResult, ResultWord
+from starcoach.timing import clock
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 

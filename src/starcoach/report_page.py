@@ -12,18 +12,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starcoach.delivery import Pause
-from starcoach.records import SECTION_NAMES, Evidence, Finding
+from starcoach.records import SECTION_NAMES, Evidence, Finding, not_heard, split_findings
 from starcoach.report_data import (
     SECTION_COLOURS,
     Answer,
-    clock,
     date_text,
     dicts,
     escape,
     mapping,
-    not_heard,
     number,
-    split_findings,
     string,
     time_attr,
 )
@@ -37,6 +34,7 @@ from starcoach.report_svg import (
     voice_svg,
 )
 from starcoach.result import AnswerResult, FollowUpResult, Result, ResultWord
+from starcoach.timing import clock
 
 # Evidence longer than this quotes a whole section (a timing finding): it is linked, not marked word by word.
 MAX_MARKED_WORDS = 30
@@ -237,6 +235,13 @@ def _to_work_on(findings: Sequence[Finding]) -> str:
 _AVOIDED = re.compile(r"^avoids the common mistake:\s*", re.IGNORECASE)
 
 
+def _done_item(f: Finding, mark_class: str, mark: str, *, quotes: int) -> str:
+    """One line of "Done well": the mark, the message and up to `quotes` quotes to seek to."""
+    buttons = "".join(_quote_button(e) for e in f.evidence[:quotes])
+    return (f'<li data-id="{escape(f.id)}"><span class="{mark_class}" aria-hidden="true">{mark}</span><div>'
+            f'{escape(f.message)}' + (f'<div class="quotes">{buttons}</div>' if buttons else "") + "</div></li>")
+
+
 def _done_well(findings: Sequence[Finding]) -> str:
     _, passed, signals = split_findings(findings)
     clear = not_heard(findings)
@@ -251,18 +256,10 @@ def _done_well(findings: Sequence[Finding]) -> str:
             chips = "".join(f'<li data-id="{escape(f.id)}">{escape(_AVOIDED.sub("", f.message))}</li>' for f in items)
             blocks.append(f'<div class="dw-block"><h4>Common mistakes avoided</h4><ul class="chips">{chips}</ul></div>')
             continue
-        lis = []
-        for f in items:
-            quotes = "".join(_quote_button(e) for e in f.evidence[:2])
-            lis.append(f'<li data-id="{escape(f.id)}"><span class="tick-mark" aria-hidden="true">\u2713</span><div>'
-                       f'{escape(f.message)}' + (f'<div class="quotes">{quotes}</div>' if quotes else "") + "</div></li>")
+        lis = [_done_item(f, "tick-mark", "\u2713", quotes=2) for f in items]
         blocks.append(f'<div class="dw-block"><h4>{escape(category.capitalize())}</h4><ul class="done">{"".join(lis)}</ul></div>')
     if signals:
-        lis = []
-        for f in signals:
-            quotes = "".join(_quote_button(e) for e in f.evidence[:1])
-            lis.append(f'<li data-id="{escape(f.id)}"><span class="tick-mark star" aria-hidden="true">\u2605</span><div>'
-                       f'{escape(f.message)}' + (f'<div class="quotes">{quotes}</div>' if quotes else "") + "</div></li>")
+        lis = [_done_item(f, "tick-mark star", "\u2605", quotes=1) for f in signals]
         blocks.append(f'<div class="dw-block"><h4>Fluency signals heard</h4><ul class="done">{"".join(lis)}</ul></div>')
     if clear:  # checked and not heard: worth knowing, but not something done well
         chips = "".join(f'<li data-id="{escape(f.id)}">{escape(_AVOIDED.sub("", f.message))}</li>' for f in clear)

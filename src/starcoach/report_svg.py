@@ -15,7 +15,6 @@ from starcoach.report_data import (
     SECTION_COLOURS,
     SECTION_INK,
     Answer,
-    clock,
     coord,
     dicts,
     escape,
@@ -25,6 +24,7 @@ from starcoach.report_data import (
     time_attr,
 )
 from starcoach.result import AnswerResult, DeliveryResult, FollowUpResult, Result
+from starcoach.timing import clock
 
 # The rubric's "speaking-pace" band (questions/rubric.yaml), drawn on the pace chart.
 PACE_BAND = (110.0, 185.0)

@@ -220,3 +220,9 @@ def estimate_word_times(text: str, *, wpm: float = DEFAULT_WPM) -> list[Word]:
         words.append(Word(token, t, end))  # not rounded: that could merge times at high wpm
         t = end + pause
     return words
+
+
+def clock(seconds: float) -> str:
+    """m:ss, as in the terminal report."""
+    seconds = max(0, round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
