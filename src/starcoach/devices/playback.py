@@ -41,6 +41,8 @@ class Playback(Protocol):
 
 def resample(samples: np.ndarray, rate: int, to_rate: int) -> np.ndarray:
     """Linear-interpolation resampling: enough for listening back to speech."""
+    # Steps of exactly rate/to_rate input samples, so an output position is the same time in the take
+    # (seeking and the cursor rely on it); audio.resample stretches end to end, which Whisper does not mind.
     if rate == to_rate or len(samples) == 0:
         return samples
     n = max(1, round(len(samples) * to_rate / rate))
