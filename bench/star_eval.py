@@ -1,13 +1,15 @@
 """Word accuracy of STAR segmentation: the meaning classifier against the cue rules and the fixed
 10/10/65/15 split, on answers the classifier was never fitted on.
 
-    /work/venv/bin/python bench/star_eval.py [--verbose]
+    /work/venv/bin/python bench/star_eval.py [--verbose] [--only "test 2"]
 
 Sets (each answer's four parts joined with single spaces, no labels, no line breaks, given
 synthetic times of 0.4 s a word):
 - test, own: tests/data/star_test.jsonl ids x..: written for the test by a writer who never saw
   the training answers, in many styles (career-centre, rambling, no punctuation, short, ...);
 - test, external: the same file's ids e..: answers published by others under the MIT licence;
+- test 2: tests/data/star_test2.jsonl: 40 answers by a third writer who saw neither the training
+  answers nor the other test sets, written after the classifier's second fit was planned;
 - dev: shared/eval/star_dev.jsonl (the guides' model answers and one external answer);
 - train: what the classifier was fitted on (shown only to compare; a fitted figure).
 Each set is also scored as a raw transcript: lower case, no punctuation.
@@ -32,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SETS = {
     "test, own": (ROOT / "tests" / "data" / "star_test.jsonl", "x"),
     "test, external": (ROOT / "tests" / "data" / "star_test.jsonl", "e"),
+    "test 2": (ROOT / "tests" / "data" / "star_test2.jsonl", ""),
     "dev": (ROOT.parent / "shared" / "eval" / "star_dev.jsonl", ""),
     "train (fitted on)": (ROOT / "bench" / "data" / "star_train.jsonl", ""),
 }
@@ -103,18 +106,24 @@ def evaluate(name: str, answers: list[dict], seg: Segmenters, verbose: bool) -> 
 
 def main() -> int:
     verbose = "--verbose" in sys.argv
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
     seg = Segmenters()
     by_style: dict[str, list[float]] = defaultdict(list)
     for name, (path, prefix) in SETS.items():
+        if only is not None and name != only:
+            continue
         answers = load(path, prefix)
         typed = evaluate(name, answers, seg, verbose)
         evaluate(name + ", no punctuation", [no_punctuation(a) for a in answers], seg, verbose)
         if name.startswith("test"):
             for a, m, _r, _b in typed["rows"]:
-                by_style[a.get("style", "")].append(m)
+                by_style[f"{name}: {a.get('style', '')}"].append(m)
     print("  test sets by style (meaning, typed):")
     for style, accs in sorted(by_style.items()):
-        print(f"    {style:<16} {len(accs):3d}  {sum(accs) / len(accs):.3f}")
+        print(f"    {style:<30} {len(accs):3d}  {sum(accs) / len(accs):.3f}")
+    if only is not None:
+        seg.cache.save()
+        return 0
     test = load(*SETS["test, own"]) + load(*SETS["test, external"])
     for part in SECTION_NAMES:
         shares = []

@@ -23,6 +23,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -230,3 +231,36 @@ class Browser:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# --------------------------------------------------------------------------- helpers for the page tests
+
+LOCAL_SCHEMES = {"file", "data", "blob", "about"}  # data: includes Chromium's own media-control icons
+
+
+def open_page(browser: Browser, page: Path) -> None:
+    browser.goto(page.resolve().as_uri())
+    browser.js("window.__seeks = []; document.querySelectorAll('audio').forEach((a, i) => "
+               "a.addEventListener('seeking', () => window.__seeks.push([i, a.currentTime])))")
+
+
+def assert_quiet(browser: Browser) -> None:
+    assert browser.console_problems() == []
+    remote = [u for u in browser.requests() if urlsplit(u).scheme not in LOCAL_SCHEMES]
+    assert remote == [], "the page asked for something outside itself"
+
+
+def current_time(browser: Browser, answer: int) -> float:
+    return browser.js(f"(() => {{ const a = document.querySelector('#answer-{answer} audio'); a.pause(); return a.currentTime; }})()")
+
+
+def click_to_seek(browser: Browser, selector: str, answer: int) -> float:
+    """Click, and return where the click sent the recording: the time at its `seeking` event. The audio then
+    plays, so currentTime (read after pausing) is that or a little later."""
+    seen = browser.js("window.__seeks.length")
+    browser.click(selector)
+    browser.wait_for(f"window.__seeks.length > {seen}")  # the event is queued, not fired inside the click
+    which, at = browser.js("window.__seeks.at(-1)")
+    assert which == answer
+    assert at - 0.05 <= current_time(browser, answer) <= at + 1.0
+    return at

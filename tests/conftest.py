@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.browser import Browser, find_chromium
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -50,3 +54,21 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"{SHARED} is missing: the tests need ../shared beside the repo")
     return SHARED
+
+
+# The browser tests' Chromium: one per module, a page per test (test_browser, test_voice_browser).
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = find_chromium()
+    if path is None:
+        message = "headless Chromium is not installed (apt-get install chromium; or set STARCOACH_CHROMIUM)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def browser(chromium: str) -> Iterator[Browser]:
+    with Browser(chromium, width=1280, height=1000) as b:
+        yield b

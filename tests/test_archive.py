@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import stat
 import zipfile
@@ -14,20 +13,8 @@ from starcoach import archive
 from starcoach.archive import export_session, import_session
 from starcoach.errors import StarcoachError
 from starcoach.store import SessionStore
-from tests.test_report_html import audio_session, typed_session
-
-
-def snapshot(root: Path) -> list[str]:
-    """Every path under root (hidden ones too), to show an import left nothing behind."""
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.exists() else []
-
-
-def zip_bytes(members: list[tuple[str | zipfile.ZipInfo, bytes]]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, data in members:
-            zf.writestr(name, data)
-    return buf.getvalue()
+from tests.builders.archives import snapshot, zip_bytes
+from tests.builders.sessions import audio_session, typed_session
 
 
 @pytest.fixture

@@ -10,38 +10,7 @@ import yaml
 
 from starcoach.bank import load_bank
 from starcoach.errors import StarcoachError
-
-RUBRIC = {"version": 1, "checks": [
-    {"id": "structure", "kind": "structure", "severity": "high", "message": "All four parts", "advice": "Tell all four."},
-    {"id": "metric", "kind": "phrases", "scope": ["result"], "expect": "present", "patterns": [r"\d"],
-     "message": "A number in the result", "advice": "Give one metric."},
-]}
-
-QUESTION = {
-    "id": "tiny", "title": "Tiny", "question": "Tell me about a time.", "probes": "Whether you can tell a story.",
-    "default_level": "em",
-    "levels": {"em": {"label": "EM", "expectations": "One team."}, "director": {"label": "Director", "expectations": "Many teams."}},
-    "targets": {
-        "total": {"min_s": 60, "max_s": 120},
-        "sections": {n: {"min_s": 10, "max_s": 40} for n in ("situation", "task", "action", "result")},
-        "shares": {n: {"min": 0.1, "max": 0.6} for n in ("situation", "task", "action", "result")},
-    },
-    "follow_ups": [{"id": "again", "text": "Would you do it again?", "why": "Reflection.", "target": {"min_s": 20, "max_s": 60},
-                    "avoid": [{"id": "no-choice", "sounds_like": "I had no choice.", "patterns": [r"\bno choice\b"], "advice": "Own it."}]}],
-    "mistakes": [{"id": "blame", "name": "Blaming", "sounds_like": "It was their fault.", "why": "Deflects.",
-                  "patterns": [r"\btheir fault\b"], "advice": "Own your part."}],
-    "fluency_signals": [{"id": "owned", "phrase": "I owned it", "signals": "ownership", "patterns": [r"\bi owned it\b"]}],
-    "checks": [{"id": "wrote", "kind": "phrases", "expect": "present", "patterns": [r"\bwrote\b"], "message": "Wrote it down", "advice": "Write."}],
-    "model_answers": [{"level": "em", "domain": "x", "situation": "S.", "task": "T.", "action": "A.", "result": "R."}],
-}
-
-
-def write_bank(folder: Path, question: dict | None = None, rubric: dict | None = None) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    q = question if question is not None else QUESTION
-    (folder / f"{q.get('id', 'tiny')}.yaml").write_text(yaml.safe_dump(q, sort_keys=False), encoding="utf-8")
-    (folder / "rubric.yaml").write_text(yaml.safe_dump(rubric if rubric is not None else RUBRIC), encoding="utf-8")
-    return folder
+from tests.builders.bank import TINY_QUESTION, TINY_RUBRIC, write_bank
 
 
 def test_valid_bank_loads(tmp_path: Path) -> None:
@@ -58,7 +27,7 @@ def test_valid_bank_loads(tmp_path: Path) -> None:
 
 def broken(path: str, value) -> dict:
     """QUESTION with the field at dotted `path` set to `value` (or removed when value is ...)."""
-    q = copy.deepcopy(QUESTION)
+    q = copy.deepcopy(TINY_QUESTION)
     *parents, last = path.split(".")
     node = q
     for p in parents:
@@ -92,7 +61,7 @@ def test_errors_name_file_and_field(tmp_path: Path, path: str, value, expected: 
     folder = tmp_path / "bank"
     folder.mkdir()
     (folder / "tiny.yaml").write_text(yaml.safe_dump(q, sort_keys=False), encoding="utf-8")
-    (folder / "rubric.yaml").write_text(yaml.safe_dump(RUBRIC), encoding="utf-8")
+    (folder / "rubric.yaml").write_text(yaml.safe_dump(TINY_RUBRIC), encoding="utf-8")
     with pytest.raises(StarcoachError) as e:
         load_bank(folder)
     assert str(folder / "tiny.yaml") in str(e.value)
@@ -100,21 +69,21 @@ def test_errors_name_file_and_field(tmp_path: Path, path: str, value, expected: 
 
 
 def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
-    q = copy.deepcopy(QUESTION)
+    q = copy.deepcopy(TINY_QUESTION)
     q["checks"][0]["id"] = "blame"
     with pytest.raises(StarcoachError, match="the id 'blame' is used twice"):
         load_bank(write_bank(tmp_path, q))
 
 
 def test_question_check_may_not_reuse_a_rubric_id(tmp_path: Path) -> None:
-    q = copy.deepcopy(QUESTION)
+    q = copy.deepcopy(TINY_QUESTION)
     q["checks"][0]["id"] = "metric"
     with pytest.raises(StarcoachError, match=r"'metric' is already used by rubric\.yaml"):
         load_bank(write_bank(tmp_path, q))
 
 
 def test_rubric_errors_name_the_rubric(tmp_path: Path) -> None:
-    rubric = copy.deepcopy(RUBRIC)
+    rubric = copy.deepcopy(TINY_RUBRIC)
     rubric["checks"][1]["scope"] = ["conclusion"]
     with pytest.raises(StarcoachError, match=r"rubric\.yaml: checks\[1\]\.scope: 'conclusion' is not one of"):
         load_bank(write_bank(tmp_path, rubric=rubric))

@@ -6,67 +6,17 @@ from __future__ import annotations
 
 import os
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from starcoach.archive import export_session
 from starcoach.report_files import write_report
 from starcoach.store import Session
-from tests.browser import Browser, find_chromium
-from tests.test_report_html import audio_session, typed_session
+from tests.browser import Browser, assert_quiet, click_to_seek, open_page
+from tests.builders.sessions import audio_session, typed_session
 
 pytestmark = pytest.mark.browser
-
-LOCAL_SCHEMES = {"file", "data", "blob", "about"}  # data: includes Chromium's own media-control icons
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        message = "headless Chromium is not installed (apt-get install chromium; or set STARCOACH_CHROMIUM)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
-@pytest.fixture
-def browser(chromium: str) -> Iterator[Browser]:
-    with Browser(chromium, width=1280, height=1000) as b:
-        yield b
-
-
-def open_page(browser: Browser, page: Path) -> None:
-    browser.goto(page.resolve().as_uri())
-    browser.js("window.__seeks = []; document.querySelectorAll('audio').forEach((a, i) => "
-               "a.addEventListener('seeking', () => window.__seeks.push([i, a.currentTime])))")
-
-
-def assert_quiet(browser: Browser) -> None:
-    assert browser.console_problems() == []
-    remote = [u for u in browser.requests() if urlsplit(u).scheme not in LOCAL_SCHEMES]
-    assert remote == [], "the page asked for something outside itself"
-
-
-def current_time(browser: Browser, answer: int) -> float:
-    return browser.js(f"(() => {{ const a = document.querySelector('#answer-{answer} audio'); a.pause(); return a.currentTime; }})()")
-
-
-def click_to_seek(browser: Browser, selector: str, answer: int) -> float:
-    """Click, and return where the click sent the recording: the time at its `seeking` event. The audio then
-    plays, so currentTime (read after pausing) is that or a little later."""
-    seen = browser.js("window.__seeks.length")
-    browser.click(selector)
-    browser.wait_for(f"window.__seeks.length > {seen}")  # the event is queued, not fired inside the click
-    which, at = browser.js("window.__seeks.at(-1)")
-    assert which == answer
-    assert at - 0.05 <= current_time(browser, answer) <= at + 1.0
-    return at
-
 
 def test_report_page_plays_from_the_words_and_the_evidence(browser: Browser, tmp_path: Path) -> None:
     session = audio_session()

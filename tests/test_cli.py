@@ -8,21 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from typer.testing import CliRunner
 
 from starcoach.cli import app
-from tests.test_bank import write_bank
-
-runner = CliRunner(env={"COLUMNS": "200"})
-
-ANSWER = (
-    "Our team was two weeks from a launch when I found that the new vendor returned ambiguous results under load. "
-    "I owned the integration and needed to decide whether to ask for a delay. "
-    "I wrote a one page memo for my director with the traces and a proposal. She decided to ship on time. "
-    "I briefed my team on the plan and I added monitoring and a rollback runbook. "
-    "We launched on schedule and 2% of sessions hit the fallback, all resolved within an hour. "
-    "I learned to frame the trade-off rather than only the risk."
-)
+from tests.builders.bank import TINY_ANSWER, write_bank
+from tests.builders.cli import one_line_error, runner
 
 
 @pytest.fixture
@@ -35,7 +24,7 @@ def tiny_bank(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def answer_file(tmp_path: Path) -> Path:
     path = tmp_path / "answer.txt"
-    path.write_text(ANSWER, encoding="utf-8")
+    path.write_text(TINY_ANSWER, encoding="utf-8")
     return path
 
 
@@ -68,7 +57,7 @@ def test_score_text_prints_the_json_contract(tiny_bank: Path, answer_file: Path)
     for s in data["sections"]:
         assert {"name", "start", "end", "speaking_s", "word_count", "target_min_s", "target_max_s", "verdict", "text"} <= set(s)
         assert s["verdict"] in ("short", "ok", "long")
-    assert len(data["words"]) == len(ANSWER.split())
+    assert len(data["words"]) == len(TINY_ANSWER.split())
     assert set(data["words"][0]) >= {"text", "start", "end", "section"}
     assert sum(s["word_count"] for s in data["sections"]) == len(data["words"])
     for f in data["findings"]:
@@ -216,13 +205,6 @@ def _saved_sessions(answer_file: Path, n: int) -> list[str]:
     return [s.id for s in SessionStore().list()]
 
 
-def _one_line_error(args: list[str], message: str) -> None:
-    result = runner.invoke(app, args)
-    assert result.exit_code == 1, result.output
-    assert message in result.output and "Traceback" not in result.output, result.output
-    assert result.output.strip().count("\n") == 0, result.output
-
-
 def test_report_format_and_its_old_flags(tiny_bank: Path, answer_file: Path, tmp_path: Path) -> None:
     (session_id,) = _saved_sessions(answer_file, 1)
     pages = {}
@@ -239,8 +221,8 @@ def test_report_format_and_its_old_flags(tiny_bank: Path, answer_file: Path, tmp
     result = runner.invoke(app, ["report", session_id, "--format", "markdown", "--markdown", "-o", str(tmp_path / "both")])
     assert result.exit_code == 0, result.output  # the same choice twice is no conflict
 
-    _one_line_error(["report", session_id, "--format", "html", "--markdown"], "choose one of --format html and --markdown")
-    _one_line_error(["report", session_id, "--html", "--markdown"], "choose one of --html and --markdown")
+    one_line_error(["report", session_id, "--format", "html", "--markdown"], "choose one of --format html and --markdown")
+    one_line_error(["report", session_id, "--html", "--markdown"], "choose one of --html and --markdown")
     result = runner.invoke(app, ["report", session_id, "--format", "pdf"])
     assert result.exit_code == 2 and "pdf" in result.output  # typer's usage error names the choices
     result = runner.invoke(app, ["report", "--help"])
@@ -253,7 +235,7 @@ def test_replay_keep_and_its_old_spelling_save(tiny_bank: Path, answer_file: Pat
         result = runner.invoke(app, ["replay", session_id, "--rescore", flag])
         assert result.exit_code == 0, result.output
         assert "Rescored" in result.output and "Not saved" not in result.output
-        _one_line_error(["replay", session_id, flag], f"{flag} keeps a new result: use it with --rescore")
+        one_line_error(["replay", session_id, flag], f"{flag} keeps a new result: use it with --rescore")
     result = runner.invoke(app, ["replay", "--help"])
     assert "--keep" in result.output and "--save" not in result.output
 
@@ -287,7 +269,7 @@ def test_progress_json_gives_the_points(tiny_bank: Path, answer_file: Path) -> N
     assert one["metric"] == "wpm" and len(one["points"]) == 2
     assert all(set(p["values"]) == set(p["targets"]) == {"wpm"} for p in one["points"])
     assert [p["values"]["wpm"] for p in one["points"]] == [p["values"]["wpm"] for p in data["points"]]
-    _one_line_error(["progress", "--json", "--metric", "speed"], "unknown metric 'speed'")
+    one_line_error(["progress", "--json", "--metric", "speed"], "unknown metric 'speed'")
 
 
 def test_practice_voice_wpm_and_its_old_spelling_rate(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -305,7 +287,7 @@ def test_practice_voice_wpm_and_its_old_spelling_rate(monkeypatch: pytest.Monkey
     assert calls.pop() == {"question_id": "tiny", "random_question": False, "level": "em", "follow_ups": 0,
                            "max_minutes": None, "silence_s": None, "device": "2", "speak": True, "voice_wpm": None,
                            "voice": None, "inputs": [Path("a.wav")], "model": None, "final_pass": True}
-    _one_line_error(["practice", "--voice-wpm", "180", "--rate", "120"], "--voice-wpm and --rate are one option")
+    one_line_error(["practice", "--voice-wpm", "180", "--rate", "120"], "--voice-wpm and --rate are one option")
     assert not calls
     result = runner.invoke(app, ["practice", "--help"])
     assert "--voice-wpm" in result.output and "--rate" not in result.output

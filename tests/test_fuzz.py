@@ -23,10 +23,9 @@ from typer.testing import CliRunner
 
 from starcoach.cli import app
 from starcoach.store import SessionStore
-from tests.test_archive import snapshot, zip_bytes
-from tests.test_bank import QUESTION, RUBRIC, write_bank
-from tests.test_cli import ANSWER
-from tests.test_report_html import typed_session
+from tests.builders.archives import snapshot, zip_bytes
+from tests.builders.bank import TINY_ANSWER, TINY_QUESTION, TINY_RUBRIC, write_bank
+from tests.builders.sessions import typed_session
 
 runner = CliRunner(env={"COLUMNS": "160"})
 OUTCOMES: dict[tuple[str, object], int] = {}  # how the examples ended (printed with -s), to see what was reached
@@ -257,7 +256,7 @@ def question_paths(q: dict) -> list[tuple]:
 
 @st.composite
 def hostile_questions(draw) -> dict:
-    q: Any = QUESTION
+    q: Any = TINY_QUESTION
     for _ in range(draw(st.integers(1, 3))):
         where = draw(st.sampled_from(question_paths(q)))
         how = draw(st.sampled_from(["replace", "replace", "delete", "add"]))
@@ -286,14 +285,14 @@ def _bank_commands(folder: Path, answer: Path) -> None:
 
 def test_fuzz_the_question_bank(tmp_path: Path) -> None:
     answer = tmp_path / "answer.txt"
-    answer.write_text(ANSWER, encoding="utf-8")
+    answer.write_text(TINY_ANSWER, encoding="utf-8")
 
     @fuzz("bank")
     @given(question=hostile_questions(), rubric_too=st.booleans(), rubric_value=BANK_VALUES)
     def run(question: dict, rubric_too: bool, rubric_value: Any) -> None:
         folder = tmp_path / "bank"
         shutil.rmtree(folder, ignore_errors=True)
-        rubric = copy.deepcopy(RUBRIC)
+        rubric = copy.deepcopy(TINY_RUBRIC)
         if rubric_too:
             rubric["checks"][1]["patterns"] = [rubric_value]
         folder.mkdir(parents=True)
@@ -317,8 +316,8 @@ YAML_SNIPPETS = st.sampled_from([
 
 def test_fuzz_raw_yaml_text(tmp_path: Path) -> None:
     answer = tmp_path / "answer.txt"
-    answer.write_text(ANSWER, encoding="utf-8")
-    good = yaml.safe_dump(QUESTION, sort_keys=False)
+    answer.write_text(TINY_ANSWER, encoding="utf-8")
+    good = yaml.safe_dump(TINY_QUESTION, sort_keys=False)
 
     @fuzz("bank_text")
     @given(snippet=YAML_SNIPPETS, at=st.integers(0, len(good)), cut=st.booleans())

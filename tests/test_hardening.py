@@ -16,16 +16,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from starcoach import safe_regex
 from starcoach.bank import load_bank
 from starcoach.cli import app
 from starcoach.errors import StarcoachError
-from tests.test_bank import QUESTION, RUBRIC, write_bank
-from tests.test_cli import ANSWER
-
-runner = CliRunner(env={"COLUMNS": "200"})
+from tests.builders.bank import TINY_ANSWER, TINY_QUESTION, TINY_RUBRIC, write_bank
+from tests.builders.cli import runner
 
 
 def one_line_error(result, *needles: str) -> str:
@@ -48,7 +45,7 @@ def run_cli(args: list[str], *, env: dict[str, str] | None = None, timeout: floa
 
 
 def with_pattern(pattern: str) -> dict:
-    q = copy.deepcopy(QUESTION)
+    q = copy.deepcopy(TINY_QUESTION)
     q["mistakes"][0]["patterns"] = [pattern]
     return q
 
@@ -101,7 +98,7 @@ def test_a_slow_pattern_the_shape_check_misses_is_stopped_by_the_time_bound(tmp_
     assert safe_regex.problem(pattern) is None
     folder = write_bank(tmp_path / "bank", with_pattern(pattern))
     answer = tmp_path / "answer.txt"
-    answer.write_text(ANSWER + " " + "x" * 60, encoding="utf-8")
+    answer.write_text(TINY_ANSWER + " " + "x" * 60, encoding="utf-8")
     began = time.monotonic()
     done = run_cli(["score", str(answer), "-q", "tiny"], env={"STARCOACH_QUESTIONS": str(folder)}, timeout=60)
     assert time.monotonic() - began < 30
@@ -132,7 +129,7 @@ def test_nan_and_inf_targets_are_refused_with_file_and_field(tmp_path: Path, val
 
 
 def test_nan_in_a_rubric_number_is_refused(tmp_path: Path) -> None:
-    rubric = copy.deepcopy(RUBRIC)
+    rubric = copy.deepcopy(TINY_RUBRIC)
     rubric["checks"].append({"id": "pace", "kind": "delivery", "metric": "wpm", "min": float("nan"),
                              "message": "Pace", "advice": "Slow down."})
     with pytest.raises(StarcoachError, match=r"rubric\.yaml: checks\[2\]\.min: expected a finite number"):
@@ -145,7 +142,7 @@ def test_a_nan_target_is_one_line_from_the_cli(tmp_path: Path, monkeypatch: pyte
     (folder / "tiny.yaml").write_text(text, encoding="utf-8")
     monkeypatch.setenv("STARCOACH_QUESTIONS", str(folder))
     answer = tmp_path / "answer.txt"
-    answer.write_text(ANSWER, encoding="utf-8")
+    answer.write_text(TINY_ANSWER, encoding="utf-8")
     one_line_error(runner.invoke(app, ["score", str(answer), "-q", "tiny"]), "tiny.yaml", "finite number")
 
 
@@ -178,7 +175,7 @@ def test_a_duplicate_key_deep_in_the_file_and_in_the_rubric(tmp_path: Path) -> N
     (folder / "rubric.yaml").write_text("version: 1\nchecks:\n- id: a\n  kind: structure\n  id: b\n", encoding="utf-8")
     with pytest.raises(StarcoachError, match=r"rubric\.yaml: line 5: the key 'id' is given twice"):
         load_bank(folder)
-    (folder / "rubric.yaml").write_text(yaml.safe_dump(RUBRIC), encoding="utf-8")
+    (folder / "rubric.yaml").write_text(yaml.safe_dump(TINY_RUBRIC), encoding="utf-8")
     (folder / "tiny.yaml").write_text("{id: tiny, id: tiny}\n", encoding="utf-8")
     with pytest.raises(StarcoachError, match=r"tiny\.yaml: line 1: the key 'id' is given twice"):
         load_bank(folder)
@@ -201,8 +198,8 @@ def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
 import json  # noqa: E402
 
 from starcoach.store import SessionStore  # noqa: E402
-from tests.test_archive import snapshot, zip_bytes  # noqa: E402
-from tests.test_report_html import typed_session  # noqa: E402
+from tests.builders.archives import snapshot, zip_bytes  # noqa: E402
+from tests.builders.sessions import typed_session  # noqa: E402
 
 
 def good_session_json() -> dict:
@@ -310,8 +307,8 @@ import json, resource, sys
 from pathlib import Path
 sys.path.insert(0, {repo!r})
 from tests.fakes import voiced
-from tests.test_hardening import ANSWER
-from tests.test_practice import make_practice
+from tests.builders.bank import TINY_ANSWER as ANSWER
+from tests.builders.practice import make_practice
 tmp = Path({tmp!r})
 practice, _ = make_practice(tmp, [voiced(40), voiced(10, 1)], ANSWER + " I would do it again.", question_id="tiny",
                             follow_ups=1)
@@ -416,7 +413,7 @@ def test_export_into_a_read_only_file_system_is_one_line(tmp_path: Path) -> None
 
 
 def test_a_recording_linked_outside_the_data_folder_is_not_embedded(tmp_path: Path) -> None:
-    from tests.test_report_html import audio_session
+    from tests.builders.sessions import audio_session
 
     session = audio_session(SessionStore())
     secret = tmp_path / "secret.wav"
@@ -449,7 +446,7 @@ def big_archive(tmp_path: Path) -> Path:
     import numpy as np
     import soundfile as sf
 
-    from tests.test_report_html import audio_session
+    from tests.builders.sessions import audio_session
 
     store = SessionStore()
     session = audio_session(store)
@@ -664,8 +661,8 @@ def killed_practice_session(question: str = "disagree-and-commit", seconds: floa
 def fake_whisper(monkeypatch: pytest.MonkeyPatch):
     """The real transcriber's place taken by the script one (the real model: test_hardening_e2e.py)."""
     from starcoach.devices import transcriber
+    from tests.builders.sessions import SPOKEN_ANSWER as SPOKEN
     from tests.fakes import ScriptTranscriber
-    from tests.test_report_html import ANSWER as SPOKEN
 
     made: list[str | None] = []
 

@@ -3,78 +3,18 @@ with results made by really scoring typed answers."""
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 from typer.testing import CliRunner
 
 from starcoach import progress
-from starcoach.bank import Bank, load_bank
 from starcoach.cli import app
-from starcoach.result import result_of_answer, result_of_follow_up
-from starcoach.scoring import score_follow_up, score_text, transcript_from_text
 from starcoach.store import Session, SessionStore
-
-runner = CliRunner(env={"COLUMNS": "200"})
-
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-QUESTION = "disagree-and-commit"
-ANSWER = (
-    "Our team was two weeks from a launch when I found that the new vendor returned ambiguous results under load. "
-    "Um, I owned the integration and needed to decide whether to ask for a delay. "
-    "I wrote a one page memo for my director with the traces and a proposal. She decided to ship on time. "
-    "I briefed my team on the plan and I added monitoring and a rollback runbook. "
-    "We launched on schedule and 2% of sessions hit the fallback, all resolved within an hour. "
-    "I learned to frame the trade-off rather than only the risk."
-)
-FOLLOW_UP = ("team-found-out", "They only heard the plan from me. Later I told my team I disagreed, as a lesson.")
-
-
-@functools.lru_cache(maxsize=4)
-def _bank(folder: str | None) -> Bank:
-    return load_bank(None if folder is None else Path(folder))
-
-
-def bank() -> Bank:
-    """The bank STARCOACH_QUESTIONS names now (the shipped one in these tests), loaded once."""
-    return _bank(os.environ.get("STARCOACH_QUESTIONS"))
-
-
-def scored_result(text: str = ANSWER, *, question: str = QUESTION, wpm: float = 150.0) -> dict:
-    q = bank().question(question)
-    return result_of_answer(score_text(text, q, None, bank().rubric, wpm=wpm), question_text=q.question).to_dict()
-
-
-def follow_up_result(follow_up_id: str, text: str, *, question: str = QUESTION) -> dict:
-    q = bank().question(question)
-    fu = q.follow_up(follow_up_id)
-    return result_of_follow_up(score_follow_up(transcript_from_text(text), q, fu, None), text=fu.text).to_dict()
-
-
-def make_session(when: datetime = T0, *, text: str = ANSWER, question: str = QUESTION, wpm: float = 150.0,
-                 audio: np.ndarray | None = None, follow_up: tuple[str, str] | None = None) -> Session:
-    """A finished session: its main answer scored from `text` (typed, or with `audio` as its recording),
-    and a scored follow-up when `follow_up` is (follow-up id, text)."""
-    store = SessionStore()
-    q = bank().question(question)
-    session = store.create(question_id=q.id, question_text=q.question, level=q.default_level,
-                           source="practice" if audio is not None else "score", now=when)
-    if audio is not None:
-        sf.write(session.audio_path(0), audio, 16000)
-    session.add_answer({"kind": "main", "audio": session.audio_path(0).name if audio is not None else None,
-                        "result": scored_result(text, question=question, wpm=wpm)})
-    if follow_up is not None:
-        fu = q.follow_up(follow_up[0])
-        session.add_answer({"kind": "follow_up", "follow_up": fu.id, "text": fu.text, "audio": None,
-                            "result": follow_up_result(*follow_up, question=question)})
-    session.finish()
-    return session
+from tests.builders.cli import ok, one_line_error
+from tests.builders.sessions import QUESTION_ID, SCORED_ANSWER, SCORED_FOLLOW_UP, T0, make_session
 
 
 def write_damaged(name: str, text: str) -> Path:
@@ -84,19 +24,8 @@ def write_damaged(name: str, text: str) -> Path:
     return folder
 
 
-def ok(args: list[str]) -> str:
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
-    assert "Traceback" not in result.output
-    return result.output
 
 
-def one_line_error(args: list[str], message: str) -> None:
-    result = runner.invoke(app, args)
-    assert result.exit_code == 1, result.output
-    assert message in result.output
-    assert "Traceback" not in result.output
-    assert result.output.strip().count("\n") == 0, result.output
 
 
 # --------------------------------------------------------------------------- sessions
@@ -114,14 +43,14 @@ def test_sessions_are_listed_newest_first_with_their_scores_and_verdicts() -> No
         row = next(line for line in output.splitlines() if s.id in line)
         assert f"{s.data['created'][:10]}" in row or f"{datetime.fromisoformat(s.data['created']).astimezone():%Y-%m-%d}" in row
         assert f" {round(result['score'])} " in row
-        assert QUESTION in row and " em " in row and "complete" in row
+        assert QUESTION_ID in row and " em " in row and "complete" in row
         verdicts = [sec["verdict"] for sec in result["sections"]]
         assert row.count("short") == verdicts.count("short")
     assert "Sessions (3)" in output
 
 
 def test_a_narrow_terminal_gets_a_compact_table_that_still_shows_everything() -> None:
-    sessions = [make_session(T0), make_session(T0 + timedelta(days=1), text=" ".join([ANSWER] * 8), wpm=120)]
+    sessions = [make_session(T0), make_session(T0 + timedelta(days=1), text=" ".join([SCORED_ANSWER] * 8), wpm=120)]
     assert {x["verdict"] for x in sessions[1].answers[0]["result"]["sections"]} >= {"long"}
     result = CliRunner(env={"COLUMNS": "80"}).invoke(app, ["sessions"])
     assert result.exit_code == 0, result.output
@@ -131,7 +60,7 @@ def test_a_narrow_terminal_gets_a_compact_table_that_still_shows_everything() ->
         result_ = s.answers[0]["result"]
         assert s.id in result.output  # whole, on its own line
         marks = "  ".join({"ok": "\u2713", "short": "\u2193", "long": "\u2191"}[x["verdict"]] for x in result_["sections"])
-        row = next(line for line in result.output.splitlines() if f"{QUESTION} \u00b7" in line and marks in line
+        row = next(line for line in result.output.splitlines() if f"{QUESTION_ID} \u00b7" in line and marks in line
                    and f" {round(result_['score'])} " in line)
         assert "complete" in row
 
@@ -154,12 +83,12 @@ def test_question_filter() -> None:
 
 def test_json_lists_the_same_sessions_as_objects() -> None:
     first = make_session(T0)
-    second = make_session(T0 + timedelta(minutes=5), follow_up=FOLLOW_UP)
+    second = make_session(T0 + timedelta(minutes=5), follow_up=SCORED_FOLLOW_UP)
     data = json.loads(ok(["sessions", "--json"]))
     assert [d["id"] for d in data] == [second.id, first.id]
     d = data[0]
     result = second.answers[0]["result"]
-    assert d["question"] == QUESTION and d["level"] == "em" and d["status"] == "complete"
+    assert d["question"] == QUESTION_ID and d["level"] == "em" and d["status"] == "complete"
     assert d["score"] == round(result["score"]) and d["duration_s"] == result["duration_s"]
     assert d["verdicts"] == {s["name"]: s["verdict"] for s in result["sections"]}
     assert d["answers"] == 2 and d["missing_audio"] == []
@@ -218,14 +147,14 @@ def test_delete_of_an_unknown_or_escaping_id_is_one_line(tmp_path: Path) -> None
 
 def three_sessions() -> list[Session]:
     """Longer and faster each time: 1x at 120 wpm, 2x at 150, 3x at 180."""
-    return [make_session(T0 + timedelta(days=i), text=" ".join([ANSWER] * (i + 1)), wpm=wpm)
+    return [make_session(T0 + timedelta(days=i), text=" ".join([SCORED_ANSWER] * (i + 1)), wpm=wpm)
             for i, wpm in enumerate((120, 150, 180))]
 
 
 def test_progress_points_carry_each_metric_and_its_target() -> None:
     sessions = three_sessions()
     make_session(T0 + timedelta(days=5), question="acting-independently")
-    points = progress.progress_points(question=QUESTION)
+    points = progress.progress_points(question=QUESTION_ID)
     assert [p.id for p in points] == [s.id for s in sessions]  # oldest first
     for p, s in zip(points, sessions, strict=False):
         r = s.answers[0]["result"]
@@ -314,7 +243,7 @@ def test_progress_with_fewer_than_two_sessions_says_so() -> None:
 def test_progress_leaves_out_damaged_and_unscored_sessions() -> None:
     three_sessions()
     write_damaged("20260310-000000-broken", "{")
-    unscored = SessionStore().create(question_id=QUESTION, question_text="q", level="em", source="practice",
+    unscored = SessionStore().create(question_id=QUESTION_ID, question_text="q", level="em", source="practice",
                                      now=T0 + timedelta(days=9))
     unscored.add_answer({"kind": "main", "result": None})
     unscored.finish("interrupted")

@@ -4,6 +4,7 @@ ruff is a test dependency, so a missing ruff is a broken install and fails here 
 """
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -28,3 +29,34 @@ def test_ruff_uses_the_projects_rule_list(tmp_path: Path) -> None:
     run = _ruff("check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(bad))
     assert run.returncode == 1, run.stdout + run.stderr
     assert "F401" in run.stdout and "I001" in run.stdout
+
+
+# --------------------------------------------------------------------------- test modules stand alone
+
+def imported_test_modules(source: str) -> list[str]:
+    """The tests.test_* modules a module's source imports, anywhere in it (functions included)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        found += [n for n in names if n.startswith("tests.test_")][:1]
+    return found
+
+
+def test_no_test_module_imports_another() -> None:
+    # What they share lives in tests/builders/ (and tests/fakes.py, tests/browser.py, conftest.py).
+    offenders = {p.name: imported_test_modules(p.read_text(encoding="utf-8"))
+                 for p in sorted((ROOT / "tests").rglob("*.py"))}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_import_check_sees_every_spelling() -> None:
+    source = ("from tests.test_bank import write_bank\nimport tests.test_cli\nfrom tests import test_history\n"
+              "def f():\n    from tests.test_voice import harmonic\n")
+    assert imported_test_modules(source) == ["tests.test_bank", "tests.test_cli", "tests.test_history",
+                                             "tests.test_voice"]
+    assert imported_test_modules("from tests.builders.bank import write_bank\nimport tests.fakes\n") == []

@@ -26,8 +26,8 @@ from starcoach.meaning import (
 )
 from starcoach.star_clauses import clause_spans
 from starcoach.timing import estimate_word_times
+from tests.builders.bank import TINY_QUESTION, TINY_RUBRIC, write_bank
 from tests.fakes import OrthogonalEmbedder, TopicEmbedder
-from tests.test_bank import QUESTION, RUBRIC, write_bank
 
 TOPICS = {
     "dissent": ["reservations", "doubts", "disagreed", "mistake", "concerns", "stood"],
@@ -100,10 +100,10 @@ def test_vector_cache_persists_and_a_damaged_file_is_ignored(tmp_path: Path) -> 
 
 
 def exemplar_bank(tmp_path: Path, **extra) -> Path:
-    q = {**QUESTION, "mistakes": [{
+    q = {**TINY_QUESTION, "mistakes": [{
         "id": "leak", "name": "Leaking dissent", "sounds_like": "My team knew I disagreed.", "why": "Delegated dissent.",
         "examples": EXAMPLES, "counter_examples": COUNTER, "advice": "Keep it upward.", **extra}]}
-    return write_bank(tmp_path / "bank", q, RUBRIC)
+    return write_bank(tmp_path / "bank", q, TINY_RUBRIC)
 
 
 ANSWER = ("Our payments team was two weeks from a regulatory launch when we found a race condition in the vendor flow. "
@@ -174,7 +174,7 @@ def test_bad_meaning_fields_name_file_and_field(tmp_path: Path, field: str, valu
     m = {"id": "leak", "name": "Leak", "sounds_like": "x", "why": "y", "advice": "z", field: value}
     if field != "examples" and field != "counter_examples":
         m["examples"] = EXAMPLES
-    folder = write_bank(tmp_path / "bank", {**QUESTION, "mistakes": [m]}, RUBRIC)
+    folder = write_bank(tmp_path / "bank", {**TINY_QUESTION, "mistakes": [m]}, TINY_RUBRIC)
     with pytest.raises(StarcoachError) as e:
         load_bank(folder)
     assert "tiny.yaml" in str(e.value)
@@ -215,13 +215,13 @@ def test_a_missing_or_corrupt_model_is_one_clear_line(monkeypatch: pytest.Monkey
 
 def test_after_judges_only_what_comes_after_the_other_checks_evidence(tmp_path: Path) -> None:
     """Saying you thought it was wrong before the decision is advocacy; after it, a hedge."""
-    q = {**QUESTION,
-         "checks": [*QUESTION["checks"],
+    q = {**TINY_QUESTION,
+         "checks": [*TINY_QUESTION["checks"],
                     {"id": "decided", "kind": "phrases", "expect": "present", "patterns": [r"\bdecided to ship\b"],
                      "message": "The decision", "advice": "Say when it was made."}],
          "mistakes": [{"id": "hedge", "name": "Hedging", "sounds_like": "I still thought it was wrong.", "why": "Protest.",
                        "patterns": [r"\bthought it was wrong\b"], "after": "decided", "advice": "Commit."}]}
-    bank = load_bank(write_bank(tmp_path / "bank", q, RUBRIC))
+    bank = load_bank(write_bank(tmp_path / "bank", q, TINY_RUBRIC))
     before = ("We had a launch in two weeks and a race condition in the vendor flow that worried me a lot. "
               "I owned the integration. I told my director I thought it was wrong to ship with the race unfixed. "
               "She decided to ship on time. I wrote a runbook and added alerts, and we launched on schedule.")
@@ -249,9 +249,9 @@ def test_probes_are_fitted_once_and_read_back(tmp_path: Path, monkeypatch: pytes
 
     examples = [f"I told my leads about my doubts number {i}" for i in range(8)]
     counters = [f"I kept my doubts to myself case {i}" for i in range(60)]
-    q = {**QUESTION, "mistakes": [{"id": "leak", "name": "Leak", "sounds_like": "x", "why": "y", "advice": "z",
+    q = {**TINY_QUESTION, "mistakes": [{"id": "leak", "name": "Leak", "sounds_like": "x", "why": "y", "advice": "z",
                                    "examples": examples, "counter_examples": counters}]}
-    bank = load_bank(write_bank(tmp_path / "bank", q, RUBRIC))
+    bank = load_bank(write_bank(tmp_path / "bank", q, TINY_RUBRIC))
     path = tmp_path / "cache" / "v.npz"
     first = Reader(OrthogonalEmbedder(), VectorCache(OrthogonalEmbedder(), path)).prepare(scoring.bank_checks(bank.question("tiny"), bank.rubric))
     check = bank.question("tiny").mistakes[0].check

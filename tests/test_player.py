@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 from rich.console import Console
-from typer.testing import CliRunner
 
 from pulse import virtual_audio  # noqa: F401  (the rig's session fixture)
 from starcoach import player
@@ -24,9 +23,9 @@ from starcoach.errors import StarcoachError
 from starcoach.player import Follow, Keys, follow, now_playing, play
 from starcoach.replay import load_answer, split_lines
 from starcoach.result import ResultWord
-from tests.test_history import make_session
+from tests.builders.cli import runner
+from tests.builders.sessions import make_session
 
-runner = CliRunner(env={"COLUMNS": "200"})
 RATE = 16000
 
 W = ResultWord

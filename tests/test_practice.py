@@ -10,35 +10,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from rich.console import Console
 
 from starcoach.bank import load_bank
 from starcoach.errors import StarcoachError
-from starcoach.practice import Practice, PracticeOptions, choose_follow_ups
-from starcoach.practice_view import QuietView
+from starcoach.practice import choose_follow_ups
 from starcoach.store import SessionStore
 from starcoach.wer import normalize, word_edits
-from tests.fakes import ExactLiveTranscriber, FakeMicrophone, FakeSpeaker, ScriptTranscriber, TwoPassTranscriber, voiced
-from tests.test_bank import write_bank
-from tests.test_cli import ANSWER
+from tests.builders.bank import TINY_ANSWER
+from tests.builders.practice import make_practice
+from tests.fakes import ExactLiveTranscriber, TwoPassTranscriber, voiced
 
 FOLLOW_UP_ANSWER = "I would do it again, but I would write the memo a day earlier and ask for a review gate."
 
 
-def make_practice(tmp_path: Path, takes: list[np.ndarray], script: str, transcriber=None,
-                  **opts) -> tuple[Practice, FakeSpeaker]:
-    bank = load_bank(write_bank(tmp_path / "bank"))
-    speaker = FakeSpeaker()
-    opts.setdefault("final_pass", False)  # ScriptTranscriber is one script read once: no second reading
-    practice = Practice(bank, PracticeOptions(silence_s=2.0, **opts), speaker=speaker, microphone=FakeMicrophone(takes),
-                        transcriber=transcriber or ScriptTranscriber(script), store=SessionStore(tmp_path / "sessions"),
-                        view=QuietView(Console(file=open(tmp_path / "view.txt", "w"), width=120)),
-                        rng=random.Random(1))
-    return practice, speaker
 
 
 def test_a_session_with_a_follow_up_is_recorded_scored_and_saved(tmp_path: Path) -> None:
-    practice, speaker = make_practice(tmp_path, [voiced(40), voiced(10, 1)], ANSWER + " " + FOLLOW_UP_ANSWER,
+    practice, speaker = make_practice(tmp_path, [voiced(40), voiced(10, 1)], TINY_ANSWER + " " + FOLLOW_UP_ANSWER,
                                       question_id="tiny", follow_ups=1)
     session = practice.run()
     assert speaker.said == ["Tell me about a time.", "Would you do it again?"]
@@ -49,7 +37,7 @@ def test_a_session_with_a_follow_up_is_recorded_scored_and_saved(tmp_path: Path)
     result = main["result"]
     assert [s["name"] for s in result["sections"]] == ["situation", "task", "action", "result"]
     assert all(s["word_count"] > 0 for s in result["sections"])
-    assert result["words"][0]["text"] == ANSWER.split()[0]
+    assert result["words"][0]["text"] == TINY_ANSWER.split()[0]
     assert result["findings"] and 0 <= result["score"] <= 100
     # The take is on disk in full, and stopped after ~2 s of silence.
     info = sf.info(session.path / main["audio"])
@@ -60,7 +48,7 @@ def test_a_session_with_a_follow_up_is_recorded_scored_and_saved(tmp_path: Path)
 
 
 def test_no_speech_is_a_clear_error_and_the_session_is_kept(tmp_path: Path) -> None:
-    practice, _ = make_practice(tmp_path, [np.zeros(16000 * 3, dtype=np.float32)], ANSWER, question_id="tiny",
+    practice, _ = make_practice(tmp_path, [np.zeros(16000 * 3, dtype=np.float32)], TINY_ANSWER, question_id="tiny",
                                 follow_ups=0, max_minutes=0.05)
     with pytest.raises(StarcoachError, match="no speech detected"):
         practice.run()
@@ -78,8 +66,8 @@ def test_follow_ups_are_suited_to_the_level(tmp_path: Path) -> None:
 
 
 def test_the_final_pass_replaces_a_misheard_live_transcript_and_rescores(tmp_path: Path) -> None:
-    misheard = ANSWER.replace("2% of sessions", "two percent of sessions")  # the live chunks lost the number
-    transcriber = TwoPassTranscriber(misheard + " " + FOLLOW_UP_ANSWER, finals=[ANSWER, FOLLOW_UP_ANSWER])
+    misheard = TINY_ANSWER.replace("2% of sessions", "two percent of sessions")  # the live chunks lost the number
+    transcriber = TwoPassTranscriber(misheard + " " + FOLLOW_UP_ANSWER, finals=[TINY_ANSWER, FOLLOW_UP_ANSWER])
     practice, _ = make_practice(tmp_path, [voiced(40), voiced(10, 1)], "", transcriber=transcriber,
                                 question_id="tiny", follow_ups=1, final_pass=True)
     session = practice.run()
@@ -97,22 +85,22 @@ def test_the_final_pass_replaces_a_misheard_live_transcript_and_rescores(tmp_pat
 
 
 def test_no_final_pass_when_the_live_words_are_the_whole_file_words(tmp_path: Path) -> None:
-    transcriber = ExactLiveTranscriber(ANSWER, finals=["must not be used"])
+    transcriber = ExactLiveTranscriber(TINY_ANSWER, finals=["must not be used"])
     practice, _ = make_practice(tmp_path, [voiced(40)], "", transcriber=transcriber, question_id="tiny",
                                 follow_ups=0, final_pass=True)
     main = json.loads((practice.run().path / "session.json").read_text())["answers"][0]
     assert "final_pass" not in main and transcriber.finals == ["must not be used"]
     assert main["live"]["whole_file_words"] is True and main["live"]["words_ready_s"] >= 0
-    assert ANSWER.startswith(" ".join(w["text"] for w in main["result"]["words"]))
+    assert TINY_ANSWER.startswith(" ".join(w["text"] for w in main["result"]["words"]))
 
 
 def test_no_final_pass_for_input_files_or_when_switched_off(tmp_path: Path) -> None:
-    practice, _ = make_practice(tmp_path, [voiced(40)], ANSWER, question_id="tiny", follow_ups=0)
+    practice, _ = make_practice(tmp_path, [voiced(40)], TINY_ANSWER, question_id="tiny", follow_ups=0)
     session = practice.run()
     assert "final_pass" not in json.loads((session.path / "session.json").read_text())["answers"][0]
     wav = tmp_path / "answer.wav"
     sf.write(wav, voiced(40), 16000)
-    transcriber = TwoPassTranscriber(ANSWER, finals=["must not be used"])
+    transcriber = TwoPassTranscriber(TINY_ANSWER, finals=["must not be used"])
     practice, _ = make_practice(tmp_path / "b", [], "", transcriber=transcriber, question_id="tiny", follow_ups=0,
                                 inputs=(wav,), final_pass=True)
     session = practice.run()
@@ -125,7 +113,7 @@ def test_one_take_path_for_a_file_then_the_microphone(tmp_path: Path, caplog) ->
     each, whatever produced it; only the microphone's take is shown recording and has live figures."""
     wav = tmp_path / "answer.wav"
     sf.write(wav, voiced(40), 16000)
-    practice, _ = make_practice(tmp_path / "s", [voiced(10, 1)], ANSWER + " " + FOLLOW_UP_ANSWER, question_id="tiny",
+    practice, _ = make_practice(tmp_path / "s", [voiced(10, 1)], TINY_ANSWER + " " + FOLLOW_UP_ANSWER, question_id="tiny",
                                 follow_ups=1, inputs=(wav,))
     with caplog.at_level("INFO", logger="starcoach"):
         session = practice.run()

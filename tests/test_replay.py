@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from starcoach import replay, replay_rescore
 from starcoach.bank import load_bank
@@ -20,9 +19,8 @@ from starcoach.errors import StarcoachError
 from starcoach.records import Evidence, Finding
 from starcoach.result import ResultWord
 from starcoach.store import SessionStore
-from tests.test_history import FOLLOW_UP, QUESTION, make_session, one_line_error
-
-runner = CliRunner(env={"COLUMNS": "200"})
+from tests.builders.cli import one_line_error, runner
+from tests.builders.sessions import QUESTION_ID, SCORED_FOLLOW_UP, make_session
 
 
 def ok(args: list[str]) -> str:
@@ -136,7 +134,7 @@ def test_parse_clock_refuses(text: str) -> None:
 
 
 def test_replay_a_follow_up_answer() -> None:
-    session = make_session(follow_up=FOLLOW_UP)
+    session = make_session(follow_up=SCORED_FOLLOW_UP)
     output = ok(["replay", session.id, "--answer", "1"])
     assert "follow-up: How did your team find out you had disagreed?" in output
     assert "Follow-up answer" in output and "[0:00] They only heard the plan from me." in output
@@ -149,7 +147,7 @@ def test_replay_a_follow_up_answer() -> None:
 
 def test_unscored_and_damaged_answers_are_one_line_errors() -> None:
     store = SessionStore()
-    s = store.create(question_id=QUESTION, question_text="q", level="em", source="practice")
+    s = store.create(question_id=QUESTION_ID, question_text="q", level="em", source="practice")
     s.add_answer({"kind": "main", "result": None})
     s.finish("interrupted")
     one_line_error(["replay", s.id], "was never scored")
@@ -181,7 +179,7 @@ def edited_bank(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     team-found-out follow-up no longer hears "told my team I disagreed"."""
     folder = tmp_path / "questions"
     shutil.copytree(load_bank().folder, folder, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
-    path = folder / f"{QUESTION}.yaml"
+    path = folder / f"{QUESTION_ID}.yaml"
     q = yaml.safe_load(path.read_text(encoding="utf-8"))
     checks = q["checks"]
     next(c for c in checks if c["id"] == "case-in-writing")["patterns"] = [r"\brisk matrix\b"]
@@ -234,7 +232,7 @@ def test_rescore_with_an_edited_bank_shows_what_changed_and_save_keeps_it(tmp_pa
     assert saved["score"] == after
     assert not finding(saved, "case-in-writing")["passed"] and finding(saved, "names-the-vendor")["passed"]
     assert "no-vindication" not in {f["id"] for f in saved["findings"]}
-    assert saved["words"] == stored["words"] and saved["estimated"] is True and saved["question"] == QUESTION
+    assert saved["words"] == stored["words"] and saved["estimated"] is True and saved["question"] == QUESTION_ID
     assert saved["question_text"] == stored["question_text"]
     assert "Nothing changed" in ok(["replay", session.id, "--rescore"])
     summary = next(s for s in SessionStore().list() if s.id == session.id)
@@ -242,7 +240,7 @@ def test_rescore_with_an_edited_bank_shows_what_changed_and_save_keeps_it(tmp_pa
 
 
 def test_rescore_a_follow_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    session = make_session(follow_up=FOLLOW_UP)
+    session = make_session(follow_up=SCORED_FOLLOW_UP)
     edited_bank(tmp_path, monkeypatch)
     output = ok(["replay", session.id, "-a", "1", "--rescore", "--keep"])
     assert re.search(r"delegated-dissent: failed \u2192 passed", output)
@@ -267,8 +265,8 @@ def test_save_without_rescore_and_rescore_of_a_removed_question_are_one_line(tmp
     session = make_session()
     one_line_error(["replay", session.id, "--save"], "use it with --rescore")
     folder = edited_bank(tmp_path, monkeypatch)
-    (folder / f"{QUESTION}.yaml").unlink()
-    one_line_error(["replay", session.id, "--rescore"], f"unknown question '{QUESTION}'")
+    (folder / f"{QUESTION_ID}.yaml").unlink()
+    one_line_error(["replay", session.id, "--rescore"], f"unknown question '{QUESTION_ID}'")
 
 
 # --------------------------------------------------------------------------- play

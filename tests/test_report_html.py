@@ -1,7 +1,5 @@
-"""The session report as a page and as Markdown, on real sessions saved by the store.
-
-The builders here (audio_session, typed_session) are shared with test_archive and test_browser.
-"""
+"""The session report as a page and as Markdown, on real sessions saved by the store
+(tests/builders/sessions.py)."""
 
 from __future__ import annotations
 
@@ -9,106 +7,28 @@ import base64
 import hashlib
 import json
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
-from starcoach.bank import load_bank
 from starcoach.errors import StarcoachError
-from starcoach.records import Transcript, Word
 from starcoach.report_files import render_html, write_report
 from starcoach.report_markdown import render_markdown
-from starcoach.result import result_of_answer, result_of_follow_up
-from starcoach.scoring import score_follow_up, score_text, score_transcript, transcript_from_text
-from starcoach.store import Session, SessionStore
+from starcoach.store import Session
+from tests.builders.page import Page
+from tests.builders.sessions import SPOKEN_ANSWER, audio_session, typed_session
 
-QUESTION = "disagree-and-commit"
-ANSWER = (
-    "Our team was two weeks from a launch when I found that the new vendor returned ambiguous results under load. "
-    "Um, I owned the integration and needed to decide whether to ask for a delay. "
-    "I think I wrote a one page memo for my director with the traces and a proposal. She decided to ship on time. "
-    "I briefed my team on the plan and I added monitoring and a rollback runbook. "
-    "We launched on schedule and 2% of sessions hit the fallback, all resolved within an hour. "
-    "I learned to frame the trade-off rather than only the risk."
-)
-FOLLOW_UP = "I never told them. My concerns went to my manager before the decision, and the team only heard the plan."
 HOSTILE = 'We shipped <script>alert("x")</script> and "quotes" & <b>tags</b> onmouseover="alert(1)" later.'
-PAUSE_AT = 30  # a 2.4 s pause after this word of the spoken answer
 
 
-def spoken(text: str, *, pause_after: int | None = None, lead: float = 0.6) -> Transcript:
-    """Typed text with its estimated word times, passed off as a recording: shifted by a lead-in, with one long
-    pause, and not marked estimated. (The audio need not match the words for a report.)"""
-    typed = transcript_from_text(text)
-    words = tuple(Word(w.text, w.start + lead + (2.4 if pause_after is not None and i > pause_after else 0.0),
-                       w.end + lead + (2.4 if pause_after is not None and i > pause_after else 0.0))
-                  for i, w in enumerate(typed.words))
-    return Transcript(words, words[-1].end + 0.8, estimated=False, source="answer.wav", model="base")
 
 
-def write_wav(path: Path, seconds: float, rate: int = 8000) -> None:
-    t = np.arange(int(rate * seconds)) / rate
-    sf.write(path, (0.05 * np.sin(2 * np.pi * 220 * t)).astype("float32"), rate, subtype="PCM_16")
 
 
-def audio_session(store: SessionStore | None = None) -> Session:
-    """A practice session: a spoken main answer and one spoken follow-up, each with its WAV."""
-    bank = load_bank()
-    q = bank.question(QUESTION)
-    session = (store or SessionStore()).create(question_id=q.id, question_text=q.question, level="em", source="practice")
-    main = spoken(ANSWER, pause_after=PAUSE_AT)
-    write_wav(session.audio_path(0), main.duration_s)
-    session.add_answer({"kind": "main", "result": result_of_answer(score_transcript(main, q, "em", bank.rubric), question_text=q.question).to_dict()})
-    fu = q.follow_up("team-found-out")
-    second = spoken(FOLLOW_UP)
-    write_wav(session.audio_path(1), second.duration_s)
-    session.add_answer({"kind": "follow_up", "follow_up": fu.id, "text": fu.text,
-                        "result": result_of_follow_up(score_follow_up(second, q, fu, "em"), text=fu.text).to_dict()})
-    session.finish("complete")
-    return session
 
 
-def typed_session(store: SessionStore | None = None, text: str = ANSWER, question_text: str | None = None) -> Session:
-    """`starcoach score answer.txt --save`: one typed answer, times estimated, no audio."""
-    bank = load_bank()
-    q = bank.question(QUESTION)
-    shown = question_text or q.question
-    session = (store or SessionStore()).create(question_id=q.id, question_text=shown, level="em", source="score")
-    session.add_answer({"kind": "main", "audio": None, "result": result_of_answer(score_text(text, q, "em", bank.rubric), question_text=shown).to_dict()})
-    session.finish("complete")
-    return session
 
 
-class Page(HTMLParser):
-    """Every element with its attributes, and the text of script elements."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.elements: list[tuple[str, dict[str, str | None]]] = []
-        self.scripts: list[str] = []
-        self.styles: list[str] = []
-        self._in: str | None = None
-        self.feed(text)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.elements.append((tag, dict(attrs)))
-        self._in = tag if tag in ("script", "style") else None
-
-    def handle_endtag(self, tag: str) -> None:
-        self._in = None
-
-    def handle_data(self, data: str) -> None:
-        if self._in == "script":
-            self.scripts.append(data)
-        elif self._in == "style":
-            self.styles.append(data)
-
-    def find(self, tag: str | None = None, cls: str | None = None) -> list[dict[str, str | None]]:
-        return [a for t, a in self.elements if (tag is None or t == tag)
-                and (cls is None or cls in (a.get("class") or "").split())]
 
 
 @pytest.fixture
@@ -154,7 +74,7 @@ def test_every_finding_is_shown_and_its_evidence_seeks(spoken_session: Session, 
 
 
 def test_evidence_words_are_marked_in_the_transcript() -> None:
-    session = typed_session(text=ANSWER.replace("I owned the integration", "I guess I was honest with my senior engineers about my concerns and I owned it"))
+    session = typed_session(text=SPOKEN_ANSWER.replace("I owned the integration", "I guess I was honest with my senior engineers about my concerns and I owned it"))
     words = session.answers[0]["result"]["words"]
     failed = [f for f in session.answers[0]["result"]["findings"] if not f["passed"] and f["severity"] != "info" and f["category"] != "timing" and f["evidence"]]
     assert failed
@@ -214,7 +134,7 @@ def test_script_and_style_are_allowed_by_the_pages_own_policy(page: str) -> None
 
 
 def test_user_text_is_escaped() -> None:
-    session = typed_session(text=ANSWER + " " + HOSTILE, question_text='Why </title><script>alert(2)</script>?')
+    session = typed_session(text=SPOKEN_ANSWER + " " + HOSTILE, question_text='Why </title><script>alert(2)</script>?')
     page = write_report(session).read_text(encoding="utf-8")
     assert page.count("<script") == 1  # ours
     assert "alert(2)" in page and "&lt;/title&gt;&lt;script&gt;" in page
@@ -284,7 +204,7 @@ def test_markdown_has_the_same_content(spoken_session: Session, tmp_path: Path) 
 
 
 def test_markdown_escapes_user_text() -> None:
-    md = render_markdown(typed_session(text=ANSWER + " A | pipe, *stars* and [a link](http://x).").data)
+    md = render_markdown(typed_session(text=SPOKEN_ANSWER + " A | pipe, *stars* and [a link](http://x).").data)
     assert "A \\| pipe, \\*stars\\* and \\[a link\\](http://x)." in md
     assert "Typed answer: times are estimated" in md
 

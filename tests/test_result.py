@@ -22,7 +22,7 @@ from starcoach.result import (
 )
 from starcoach.result_diff import compare, flipped_checks, headline
 from starcoach.scoring import score_follow_up, score_text, score_transcript, transcript_from_text
-from tests.test_report_html import ANSWER, FOLLOW_UP, QUESTION, spoken
+from tests.builders.sessions import QUESTION_ID, SPOKEN_ANSWER, SPOKEN_FOLLOW_UP, spoken
 
 MAIN_KEYS = ["schema", "question", "question_text", "level", "source", "model", "duration_s", "estimated", "words",
              "sections", "total", "delivery", "findings", "score", "score_breakdown"]
@@ -33,20 +33,20 @@ FOLLOW_UP_KEYS = ["question", "follow_up", "follow_up_text", "level", "duration_
 @pytest.fixture
 def scored():  # function scope: after the fake meaning reader is in place (conftest)
     bank = load_bank()
-    q = bank.question(QUESTION)
-    return q, bank, score_transcript(spoken(ANSWER, pause_after=30), q, "em", bank.rubric)
+    q = bank.question(QUESTION_ID)
+    return q, bank, score_transcript(spoken(SPOKEN_ANSWER, pause_after=30), q, "em", bank.rubric)
 
 
 def main_result() -> AnswerResult:
     bank = load_bank()
-    q = bank.question(QUESTION)
-    return result_of_answer(score_text(ANSWER, q, "em", bank.rubric), question_text=q.question)
+    q = bank.question(QUESTION_ID)
+    return result_of_answer(score_text(SPOKEN_ANSWER, q, "em", bank.rubric), question_text=q.question)
 
 
 def follow_up_result() -> FollowUpResult:
-    q = load_bank().question(QUESTION)
+    q = load_bank().question(QUESTION_ID)
     fu = q.follow_up("team-found-out")
-    return result_of_follow_up(score_follow_up(transcript_from_text(FOLLOW_UP), q, fu, "em"), text=fu.text)
+    return result_of_follow_up(score_follow_up(transcript_from_text(SPOKEN_FOLLOW_UP), q, fu, "em"), text=fu.text)
 
 
 # --------------------------------------------------------------------------- both ways
@@ -99,7 +99,7 @@ def test_rescore_makes_the_same_result_as_scoring_then_saving(scored) -> None:
     assert scoring.rescore(transcript, q, None, "em", bank.rubric) == result_of_answer(answer, question_text=q.question)
     assert scoring.rescore(transcript, q, None, "em", bank.rubric, text="asked so").question_text == "asked so"
     fu = q.follow_up("team-found-out")
-    typed = transcript_from_text(FOLLOW_UP)
+    typed = transcript_from_text(SPOKEN_FOLLOW_UP)
     assert scoring.rescore(typed, q, fu, "em", bank.rubric) == follow_up_result()
 
 

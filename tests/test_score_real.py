@@ -11,14 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from typer.testing import CliRunner
 
 from starcoach.bank import load_bank
 from starcoach.cli import app
 from starcoach.wer import word_error_rate
+from tests.builders.cli import runner
 
 pytestmark = pytest.mark.model
-runner = CliRunner(env={"COLUMNS": "200"})
 
 
 def score_json(*args: str) -> dict:

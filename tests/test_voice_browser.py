@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from starcoach.report_files import write_report
-from tests.browser import Browser
-from tests.test_browser import assert_quiet, browser, chromium, click_to_seek, open_page  # noqa: F401 (fixtures)
-from tests.test_voice_report import ANSWER, UH_AFTER, spoken, voiced_session, voiced_words, with_gap
+from tests.browser import Browser, assert_quiet, click_to_seek, open_page
+from tests.builders.sessions import SPOKEN_ANSWER, spoken
+from tests.builders.voice import UH_AFTER, voiced_session, voiced_words, with_gap
 
 pytestmark = pytest.mark.browser
 
 
 def test_flat_stretches_and_hesitations_play_when_clicked(browser: Browser, tmp_path: Path) -> None:
-    transcript = with_gap(spoken(ANSWER), UH_AFTER)
+    transcript = with_gap(spoken(SPOKEN_ANSWER), UH_AFTER)
     session = voiced_session(transcript, voiced_words(transcript, flat_from=transcript.words[-20].start))
     voice = session.answers[0]["result"]["voice"]
     page = write_report(session, output=tmp_path / "report.html")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from starcoach.audio import load_audio
 from starcoach.cli import app
@@ -17,10 +16,10 @@ from starcoach.devices.pitch import SwiftF0Tracker
 from starcoach.pitch_track import YinTracker
 from starcoach.records import Section, Word
 from starcoach.voice import from_audio
-from tests.test_voice import harmonic
+from tests.builders.audio import harmonic
+from tests.builders.cli import runner
 
 pytestmark = pytest.mark.model
-runner = CliRunner(env={"COLUMNS": "200"})
 
 
 def every_second(seconds: float) -> list[Word]:

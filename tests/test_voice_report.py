@@ -12,89 +12,40 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rich.console import Console
-from typer.testing import CliRunner
 
 from starcoach import progress
 from starcoach.answer_view import terminal_report
 from starcoach.bank import load_bank
 from starcoach.cli import app
 from starcoach.pitch_track import YinTracker
-from starcoach.records import Transcript, Word
 from starcoach.replay import load_answer, transcript_view
 from starcoach.replay_rescore import rescore
 from starcoach.report_files import render_html
-from starcoach.result import AnswerResult, result_of_answer, result_of_follow_up
-from starcoach.scoring import score_follow_up, score_transcript
-from starcoach.store import Session, SessionStore
+from starcoach.result import AnswerResult, result_of_answer
+from starcoach.scoring import score_transcript
+from starcoach.store import SessionStore
 from starcoach.voice import from_audio
-from tests.test_history import T0, make_session
-from tests.test_report_html import ANSWER, FOLLOW_UP, QUESTION, Page, spoken
-from tests.test_voice import harmonic, syllables
-
-RATE = 16000
-runner = CliRunner(env={"COLUMNS": "200"})
-UH_AFTER = 12  # a filled pause, not in the words, after this word
-
-
-def voiced_words(transcript: Transcript, *, flat_from: float | None = None, uh_after: int | None = UH_AFTER):
-    """Audio for the transcript's words: each word a tone with a lively pitch; from `flat_from` on, every word
-    at one pitch (a monotone stretch); a held 0.3 s "uh" after word `uh_after` (the pause made for it)."""
-    audio = np.zeros(int((transcript.duration_s + 0.5) * RATE), dtype=np.float32)
-    for i, w in enumerate(transcript.words):
-        n = int((w.end - w.start) * 0.75 * RATE)  # the last quarter of each word unvoiced, as consonants are
-        if flat_from is not None and w.start >= flat_from:
-            tone = harmonic(125, n / RATE)
-        else:
-            base = 120 * 2 ** ((i % 5 - 2) * 1.5 / 12)
-            tone = harmonic(lambda t, b=base, d=max(n / RATE, 0.05): b * 2 ** (2 * t / d / 12), n / RATE)
-        a = int(w.start * RATE)
-        audio[a: a + len(tone)] = tone[: len(audio) - a]
-    if uh_after is not None:
-        gap_start = transcript.words[uh_after].end
-        a = int((gap_start + 0.2) * RATE)
-        uh = harmonic(110, 0.3)
-        audio[a: a + len(uh)] = uh
-    return audio
-
-
-def with_gap(transcript: Transcript, after: int, gap: float = 0.8) -> Transcript:
-    words = tuple(Word(w.text, w.start + (gap if i > after else 0), w.end + (gap if i > after else 0))
-                  for i, w in enumerate(transcript.words))
-    return Transcript(words, words[-1].end + 0.5, estimated=False, source="answer.wav", model="base")
+from tests.builders.audio import RATE, harmonic, syllables
+from tests.builders.cli import runner
+from tests.builders.page import Page
+from tests.builders.sessions import QUESTION_ID, SPOKEN_ANSWER, T0, make_session, spoken
+from tests.builders.voice import UH_AFTER, voiced_session, voiced_words, with_gap
 
 
 @pytest.fixture(scope="module")
 def voiced_answer():
-    transcript = with_gap(spoken(ANSWER), UH_AFTER)
+    transcript = with_gap(spoken(SPOKEN_ANSWER), UH_AFTER)
     flat_from = transcript.words[-20].start
     audio = voiced_words(transcript, flat_from=flat_from)
     return transcript, audio
 
 
-def voiced_session(transcript: Transcript, audio: np.ndarray, when=T0) -> Session:
-    import soundfile as sf
-
-    bank = load_bank()
-    q = bank.question(QUESTION)
-    session = SessionStore().create(question_id=q.id, question_text=q.question, level="em", source="practice", now=when)
-    sf.write(session.audio_path(0), audio, RATE, subtype="PCM_16")
-    scored = score_transcript(transcript, q, "em", bank.rubric, voice=from_audio(audio, YinTracker()))
-    session.add_answer({"kind": "main", "audio": session.audio_path(0).name,
-                        "result": result_of_answer(scored, question_text=q.question).to_dict()})
-    fu = q.follow_up("team-found-out")
-    second = spoken(FOLLOW_UP)
-    fu_audio = voiced_words(second, uh_after=None)
-    session.add_answer({"kind": "follow_up", "follow_up": fu.id, "text": fu.text, "audio": None,
-                        "result": result_of_follow_up(score_follow_up(second, q, fu, "em", voice=from_audio(fu_audio, YinTracker())),
-                                                       text=fu.text).to_dict()})
-    session.finish("complete")
-    return session
 
 
 def test_the_scored_answer_carries_its_voice_in_the_json_contract(voiced_answer) -> None:
     transcript, audio = voiced_answer
     bank = load_bank()
-    q = bank.question(QUESTION)
+    q = bank.question(QUESTION_ID)
     scored = score_transcript(transcript, q, "em", bank.rubric, voice=from_audio(audio, YinTracker()))
     plain = score_transcript(transcript, q, "em", bank.rubric)
     d = result_of_answer(scored, question_text=q.question).to_dict()
@@ -171,7 +122,7 @@ def test_progress_charts_pitch_variation_and_hesitations_with_older_sessions_as_
     make_session(T0)  # typed, before the voice existed: no "voice" key
     voiced_session(transcript, audio, when=T0 + timedelta(days=1))
     voiced_session(transcript, voiced_words(transcript, flat_from=0.0, uh_after=None), when=T0 + timedelta(days=2))
-    points = progress.progress_points(question=QUESTION)
+    points = progress.progress_points(question=QUESTION_ID)
     assert points[0].values["pitch_variation"] is None and points[0].values["hesitations"] is None
     assert points[1].values["pitch_variation"] > points[2].values["pitch_variation"]
     assert points[1].values["hesitations"] > points[2].values["hesitations"] > 0  # the written "Um," remains
@@ -198,15 +149,15 @@ def test_sessions_saved_before_the_voice_still_load_everywhere() -> None:
     # a damaged "voice" is read as no voice, never an exception
     data["answers"][0]["result"]["voice"] = {"contour": {"step_s": "x"}, "hesitations": "no", "overall": 3}
     render_html(data, {})
-    progress.point_from_result("x", T0, QUESTION, AnswerResult.from_dict(data["answers"][0]["result"]))
+    progress.point_from_result("x", T0, QUESTION_ID, AnswerResult.from_dict(data["answers"][0]["result"]))
 
 
 def test_practice_measures_the_voice_of_each_take(tmp_path: Path) -> None:
     from starcoach.practice import Practice, PracticeOptions
     from starcoach.practice_view import QuietView
+    from tests.builders.bank import TINY_ANSWER as SCRIPT
+    from tests.builders.bank import write_bank
     from tests.fakes import FakeMicrophone, FakeSpeaker, ScriptTranscriber
-    from tests.test_bank import write_bank
-    from tests.test_cli import ANSWER as SCRIPT
 
     take = np.concatenate([syllables(harmonic(lambda t: 120 * 2 ** (np.sin(t) * 3 / 12), 20.0)),
                            np.zeros(3 * RATE, dtype=np.float32)])

@@ -1,0 +1,1 @@
+"""Builders the test modules share: data, sessions, signals and fakes wired together."""
