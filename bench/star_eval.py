@@ -110,7 +110,7 @@ def main() -> int:
     seg = Segmenters()
     by_style: dict[str, list[float]] = defaultdict(list)
     for name, (path, prefix) in SETS.items():
-        if only is not None and name != only:
+        if (only is not None and name != only) or not path.is_file():
             continue
         answers = load(path, prefix)
         typed = evaluate(name, answers, seg, verbose)
