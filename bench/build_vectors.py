@@ -4,7 +4,7 @@ it, so a first run of starcoach does not spend seconds on them. Run after editin
 questions/ (a test checks the files cover the bank); a bank edited elsewhere is embedded and
 fitted on first use and kept in the user cache.
 
-    /work/venv/bin/python bench/build_vectors.py
+    python bench/build_vectors.py
 """
 
 from __future__ import annotations

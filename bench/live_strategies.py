@@ -1,6 +1,6 @@
 """Live chunking strategies against transcribing the whole file, offline (no sound server, no real time).
 
-    /work/venv/bin/python bench/live_strategies.py [--audio FILE ...] [--strategy NAME ...] [--out DIR]
+    python bench/live_strategies.py [--audio FILE ...] [--strategy NAME ...] [--out DIR]
 
 Each file is fed to a strategy as a recording would be, and the words it commits are compared with
 faster-whisper on the whole file (same model and settings: `WhisperTranscriber("base")`) and with

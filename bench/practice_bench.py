@@ -1,7 +1,7 @@
 """Practice benchmark: how soon the report follows the end of a long spoken answer, live transcript
 quality against transcribing the same recording after the fact, peak memory, start-up time.
 
-    /work/venv/bin/python bench/practice_bench.py [--audio FILE ...] [--stop silence interrupt] [--silence 8]
+    python bench/practice_bench.py [--audio FILE ...] [--stop silence interrupt] [--silence 8]
 
 What it does, on a private PulseAudio rig (tests/pulse.py, started and stopped here):
 

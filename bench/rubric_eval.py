@@ -1,6 +1,6 @@
 """How well the rubric's content checks hear what candidates say in their own words.
 
-    /work/venv/bin/python bench/rubric_eval.py [--calibrate] [--set dev|test] [--verbose]
+    python bench/rubric_eval.py [--calibrate] [--set dev|test] [--verbose] [--no-answers]
 
 Sentences: bench/data/rubric_dev.jsonl (written with the bank's examples, used to calibrate the
 match threshold) and bench/data/rubric_test.jsonl (written by someone who never saw the examples;
@@ -14,8 +14,9 @@ Figures, for patterns alone and for patterns + meaning:
 - recall on behaviours and fluency signals (expect-present checks);
 - false alarms: the share of near-miss sentences their check matches, and of (clean sentence,
   mistake check) pairs that match;
-- on bench/data/answers_test.jsonl (whole answers, strong and weak): mistakes caught, mistake checks
-  failing on strong answers (false alarms), and the mean score of strong against weak answers.
+- with --set test, on bench/data/answers_test.jsonl (whole answers, strong and weak): mistakes
+  caught, mistake checks failing on strong answers (false alarms), and the mean score of strong
+  against weak answers. A dev run never reads them: they are held out too.
 --calibrate searches the global threshold and margin on the dev set.
 """
 
@@ -229,7 +230,7 @@ def main() -> int:
         for kind in ("mistake positives", "behaviour positives", "mistake near misses", "behaviour near misses",
                      "clean x mistake checks"):
             print(f"    {kind:<26} matched {pct(h.get(kind, [0, 0]))}")
-    if not args.no_answers:
+    if args.set == "test" and not args.no_answers:
         answers = load(DATA / "answers_test.jsonl")
         fig = answer_figures(bank, answers)
         print(f"  whole answers (bench/data/answers_test.jsonl, {len(answers)}):")

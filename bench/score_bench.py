@@ -1,6 +1,6 @@
 """Speed and memory of reading answers by meaning.
 
-    /work/venv/bin/python bench/score_bench.py [--runs 5]
+    python bench/score_bench.py [--runs 5]
 
 1. `starcoach score ANSWER.txt --json` on a 900-word typed answer, end to end in a fresh process
    (Python start, imports, bank load, embedding model load, clause embedding, segmentation,

@@ -1,7 +1,7 @@
 """Word accuracy of STAR segmentation: the meaning classifier against the cue rules and the fixed
 10/10/65/15 split, on answers the classifier was never fitted on.
 
-    /work/venv/bin/python bench/star_eval.py [--verbose] [--only "test 2"]
+    python bench/star_eval.py [--verbose] [--only "test 2"]
 
 Sets (each answer's four parts joined with single spaces, no labels, no line breaks, given
 synthetic times of 0.4 s a word):

@@ -1,6 +1,6 @@
 """Fit the STAR clause classifier (starcoach.star_model) and choose its decoding settings.
 
-    /work/venv/bin/python bench/star_fit.py [--write]
+    python bench/star_fit.py [--write]
 
 Fits ONLY on the training answers: bench/data/star_train.jsonl (60, written for training) and
 tests/data/star_holdout.jsonl (18, written for the first segmenter's tests). The answers it is

@@ -1,7 +1,7 @@
 """STAR segmentation on spoken answers: espeak-ng reads each held-out answer, Whisper base
 transcribes it, and the transcript's words are segmented and compared with the gold sections.
 
-    /work/venv/bin/python bench/star_spoken.py [--limit N]
+    python bench/star_spoken.py [--limit N]
 
 The gold section of each transcript word comes from aligning the transcript with the typed answer
 (difflib over normalised words); a word Whisper added takes the section of the word before it.

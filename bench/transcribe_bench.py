@@ -1,6 +1,6 @@
 """Transcription benchmark: WER, speed and memory of the bundled models on real speech.
 
-    /work/venv/bin/python bench/transcribe_bench.py [--files jfk gb0 hp0] [--repeat 2]
+    python bench/transcribe_bench.py [--files jfk gb0 hp0] [--repeat 2]
 
 For each model (base, tiny.en) and each CTranslate2 thread count (1, 2), a fresh Python
 process loads the model once and transcribes jfk.flac and gb0.wav with starcoach's

@@ -1,7 +1,7 @@
 """Voice benchmark: time and memory of the pitch, loudness and hesitation analysis, and how well
 hesitations are found on espeak-ng answers with "um"/"uh" put in at known times.
 
-    /work/venv/bin/python bench/voice_bench.py [--skip-speed] [--skip-hesitations] [--answers 6]
+    python bench/voice_bench.py [--skip-speed] [--skip-hesitations] [--answers 6]
 
 1. Speed and memory (hp0, 273 s of one reader): a fresh Python process decodes the file, is given the
    words (Whisper base, transcribed once by the parent), then runs what `starcoach score` runs on a

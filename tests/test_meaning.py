@@ -73,6 +73,27 @@ def test_a_closer_counter_example_blocks_the_match() -> None:
     assert best_matches(units, reader.embed([u.text for u in units]), ex) == []
 
 
+def _probe_exemplars(counter_vector: list[float], counter_negated: bool) -> Exemplars:
+    # an affirmative example at (1, 0, 0), a negated one at (0.6, 0, 0.8), a probe scoring every unit 1.0
+    return Exemplars(("I told the leads", "I never hid it from the leads"), ("a counter-example",),
+                     np.array([[1.0, 0.0, 0.0], [0.6, 0.0, 0.8]]),
+                     np.array([counter_vector]), np.array([False, True]), np.array([counter_negated]),
+                     probe=np.array([0.0, 0.0, 0.0, 1.0], dtype=np.float32))
+
+
+@pytest.mark.parametrize(("counter_vector", "counter_negated", "kept"), [
+    ([0.0, 1.0, 0.0], True, True),  # no counter-example of its polarity anywhere near: the probe stands
+    ([0.9, 0.436, 0.0], True, False),  # a negated counter-example about as close as the example: dropped
+    ([0.9, 0.436, 0.0], False, True),  # a close counter-example of the other polarity says nothing about this one
+])
+def test_a_negated_clause_nearest_an_affirmative_example(counter_vector, counter_negated, kept) -> None:
+    _words, units = units_of("I never told the leads.")
+    assert units and all(u.negated for u in units)
+    vectors = np.tile(np.array([0.95, 0.312, 0.0], dtype=np.float32), (len(units), 1))
+    ex = _probe_exemplars(counter_vector, counter_negated)
+    assert bool(best_matches(units, vectors, ex)) is kept
+
+
 def test_units_are_clauses_then_pairs_inside_a_sentence() -> None:
     words, units = units_of("Even though I still disagreed, I shipped it anyway and so we went live. Then I left.")
     spans = clause_spans(words)

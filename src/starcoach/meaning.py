@@ -39,6 +39,10 @@ from starcoach.text import normalise as _normalise_text
 # for the recall they cost (bench/RUBRIC.md). A check may set its own `threshold` in YAML.
 THRESHOLD = 0.2  # probe score a clause needs
 FLOOR = 0.45  # and its closest example must be at least this similar: a probe is only trusted near its examples
+# A probe match whose closest example has the other polarity ("I never told them" nearest to "I told
+# them") is dropped when a counter-example of the clause's own polarity is about as close: negation
+# words alone barely move an embedding, so the nearest example cannot settle polarity by itself.
+POLARITY_MARGIN = 0.1
 PROBE_L2 = 1.0
 OWN_COUNTER_WEIGHT = 3.0
 BACKGROUND_WEIGHT = 0.3
@@ -178,13 +182,15 @@ class Exemplars:
     pos: np.ndarray  # (len(examples), dim)
     neg: np.ndarray  # (len(counter), dim)
     pos_negated: np.ndarray  # bool per example
+    neg_negated: np.ndarray  # bool per counter-example
     probe: np.ndarray | None = None  # weights and bias of the check's linear probe
 
     @classmethod
     def build(cls, examples: Sequence[str], counter: Sequence[str], cache: VectorCache) -> Exemplars:
         pos = cache.vectors(examples)
         neg = cache.vectors(counter) if counter else np.zeros((0, pos.shape[1]), dtype=np.float32)
-        return cls(tuple(examples), tuple(counter), pos, neg, np.array([negated(e) for e in examples], dtype=bool))
+        return cls(tuple(examples), tuple(counter), pos, neg, np.array([negated(e) for e in examples], dtype=bool),
+                   np.array([negated(c) for c in counter], dtype=bool))
 
 
 def fit_probes(exemplars: Sequence[Exemplars]) -> list[np.ndarray | None]:
@@ -256,8 +262,8 @@ def best_matches(units: Sequence[Unit], vectors: np.ndarray, ex: Exemplars, *, t
         row = np.where(same, sims[i], -1.0)
         j = int(row.argmax())
         if ex.probe is not None:
-            # the probe decides; the closest example overall must share the clause's polarity
-            if ex.pos_negated[int(sims[i].argmax())] != u.negated or float(scores[i]) < threshold or row[j] < FLOOR:
+            # the probe decides, unless polarity says otherwise (POLARITY_MARGIN)
+            if float(scores[i]) < threshold or row[j] < FLOOR or _other_polarity(vectors[i], sims[i], u.negated, ex):
                 continue
             found.append(Match(u, float(scores[i]), ex.examples[j]))
         elif float(row[j]) >= threshold and float(row[j]) - float(negs[i]) >= margin:
@@ -268,6 +274,17 @@ def best_matches(units: Sequence[Unit], vectors: np.ndarray, ex: Exemplars, *, t
         if all(m.unit.end <= k.unit.start or m.unit.start >= k.unit.end for k in kept):
             kept.append(m)
     return sorted(kept, key=lambda m: m.unit.start)
+
+
+def _other_polarity(vector: np.ndarray, sims: np.ndarray, negated_unit: bool, ex: Exemplars) -> bool:
+    """Whether a unit's closest example has the other polarity and a counter-example of the unit's
+    own polarity is within POLARITY_MARGIN of it."""
+    if ex.pos_negated[int(sims.argmax())] == negated_unit:
+        return False
+    same = ex.neg_negated == negated_unit
+    if not same.any():
+        return False
+    return float((ex.neg[same] @ vector).max()) >= float(sims.max()) - POLARITY_MARGIN
 
 
 class Reader:
