@@ -20,6 +20,7 @@ from starcoach.meaning import (
     VectorCache,
     best_matches,
     first_person,
+    impersonal,
     negated,
     reported,
     units_from_spans,
@@ -50,6 +51,9 @@ def test_polarity_first_person_and_reported_speech() -> None:
     assert first_person("my leads knew") and not first_person("the team knew about the risk")
     assert reported("My VP said we had no choice") and reported("so the CTO insisted we ship")
     assert not reported("I said we had a plan")
+    assert not negated("it was urgent, not just convenient") and negated("it was not urgent")
+    assert impersonal("honestly, there was no deadline") and impersonal("it was a gut call")
+    assert not impersonal("the PM went along with it") and not impersonal("my manager checked the logs")
 
 
 def test_a_paraphrase_matches_and_a_negation_or_someone_else_does_not() -> None:
@@ -63,6 +67,8 @@ def test_a_paraphrase_matches_and_a_negation_or_someone_else_does_not() -> None:
     assert hits("Honestly a couple of my leads knew about my doubts.") == ["Honestly a couple of my leads knew about my doubts."]
     assert hits("I never told my engineers about my doubts.") == []  # negated: compared with negated examples only
     assert hits("My VP said the engineers knew about the doubts.") == []  # someone else's words
+    assert hits("The engineers knew about the doubts.") == []  # someone else did it
+    assert hits("There were doubts the leads knew about.") == ["There were doubts the leads knew about."]  # no one named: the candidate's claim
     assert hits("I added a rollback runbook and alerts.") == []  # another topic
 
 

@@ -56,6 +56,16 @@ MARGIN = 0.02
 
 _NEG = re.compile(r"\b(?:not|never|no|nobody|nothing|none|neither|nor|without|cannot)\b|n't\b|\bno one\b")
 _FIRST = re.compile(r"\b(?:i|me|my|mine|myself|we|us|our|ours|ourselves|i'm|i'd|i've|i'll|we're|we'd|we've)\b")
+# A clause with no person in it ("it was a gut call", "there was no deadline", "the impact was
+# small") is the candidate's own claim too; one whose subject is someone else is not.
+_IMPERSONAL = re.compile(
+    r"^(?:(?:so|and|but|then|well|um|uh|like|honestly|frankly|basically|really|because|since|as|if|"
+    r"which|that|in the end|to be fair|to be honest|looking back|at the time|in hindsight|anyway) )*"
+    r"(?:it|it's|there|there's|this|that|that's|nothing|everything|something|all|what|which|"
+    r"the (?:\w+ )?(?:impact|stakes|risk|risks|outcome|result|results|upside|downside|data|numbers|"
+    r"decision|call|fix|change|plan|rollout|launch|release|project|problem|issue|situation|thing|"
+    r"point|lesson|process|approval|deadline|cost|damage|benefit|gain))\b"
+)
 _OTHER = (r"(?:he|she|they|my (?:manager|boss|vp|director|cto|ceo|cpo|lead|skip|team)|the (?:vp|cto|ceo|cpo|"
           r"manager|boss|director|team|client|customer)|someone|everyone|people|leadership|management)")
 _REPORTED = re.compile(
@@ -75,12 +85,20 @@ def normalise(text: str) -> str:
                            apostrophes=CURLY_APOSTROPHES)
 
 
+# "not just convenient", "I didn't only say it": more than, not the opposite of
+_NOT_ONLY = re.compile(r"(?:\bnot|n't) (?:just|only|merely|simply)\b")
+
+
 def negated(text: str) -> bool:
-    return bool(_NEG.search(normalise(text)))
+    return bool(_NEG.search(_NOT_ONLY.sub(" ", normalise(text))))
 
 
 def first_person(text: str) -> bool:
     return bool(_FIRST.search(normalise(text)))
+
+
+def impersonal(text: str) -> bool:
+    return bool(_IMPERSONAL.search(normalise(text)))
 
 
 def reported(text: str) -> bool:
@@ -98,6 +116,7 @@ class Unit:
     negated: bool
     first_person: bool
     reported: bool
+    impersonal: bool = False  # no person in it: still the candidate's own claim
 
 
 def units_from_spans(words: Sequence[Word], spans: Sequence[tuple[int, int, bool]]) -> list[Unit]:
@@ -107,7 +126,7 @@ def units_from_spans(words: Sequence[Word], spans: Sequence[tuple[int, int, bool
 
     def unit(a: int, b: int) -> Unit:
         text = join_words(words[a:b])
-        return Unit(a, b, text, negated(text), first_person(text), reported(text))
+        return Unit(a, b, text, negated(text), first_person(text), reported(text), impersonal(text))
 
     out = [unit(a, b) for a, b, _starts in spans]
     for (a, _b, _s), (_a2, b2, starts2) in itertools.pairwise(spans):
@@ -254,7 +273,7 @@ def best_matches(units: Sequence[Unit], vectors: np.ndarray, ex: Exemplars, *, t
     margin = MARGIN if margin is None else margin
     found: list[Match] = []
     for i, u in enumerate(units):
-        if who == "self" and (u.reported or not u.first_person):
+        if who == "self" and (u.reported or not (u.first_person or u.impersonal)):
             continue
         same = ex.pos_negated == u.negated
         if not same.any():
