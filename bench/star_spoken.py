@@ -1,7 +1,7 @@
 """STAR segmentation on spoken answers: espeak-ng reads each held-out answer, Whisper base
 transcribes it, and the transcript's words are segmented and compared with the gold sections.
 
-    python bench/star_spoken.py [--limit N]
+    python bench/star_spoken.py [--limit N] [--only "test 2"]
 
 The gold section of each transcript word comes from aligning the transcript with the typed answer
 (difflib over normalised words); a word Whisper added takes the section of the word before it.
@@ -72,12 +72,15 @@ def gold_for(answer: dict, words: list[Word]) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--only", choices=[n for n in SETS if not n.startswith("train")], help="one set")
     args = ap.parse_args()
     transcriber = WhisperTranscriber("base")
     seg = Segmenters()
     totals = defaultdict(list)
-    for name in ("test, own", "test, external", "dev"):
+    for name in [args.only] if args.only else ("test, own", "test, external", "test 2", "dev"):
         path, prefix = SETS[name]
+        if not path.exists():
+            continue
         answers = load(path, prefix)[: args.limit or None]
         for a in answers:
             words = transcript(a, transcriber)
