@@ -259,8 +259,10 @@ def best_matches(units: Sequence[Unit], vectors: np.ndarray, ex: Exemplars, *, t
     """The units that match the check, best first, at most one per stretch of words.
 
     With a probe, a unit matches when its probe score clears the threshold; without one, when its
-    closest example is similar enough and closer than every counter-example. Either way, only units
-    of the same polarity as their closest example, and for `who: self` only the candidate's own."""
+    closest example is similar enough and closer than every counter-example. Either way, a unit is
+    compared with the examples of its own polarity (a probe match may be vetoed by polarity, see
+    POLARITY_MARGIN), and for `who: self` only the candidate's own units count: first person or
+    naming no one, never someone else's reported words."""
     if not len(units) or not len(ex.examples):
         return []
     sims = vectors @ ex.pos.T  # (units, examples)
