@@ -55,6 +55,8 @@ KNN_THRESHOLD = 0.62
 MARGIN = 0.02
 
 _NEG = re.compile(r"\b(?:not|never|no|nobody|nothing|none|neither|nor|without|cannot)\b|n't\b|\bno one\b")
+# "not just convenient", "I didn't only say it": more than, not the opposite of
+_NOT_ONLY = re.compile(r"(?:\bnot|n't) (?:just|only|merely|simply)\b")
 _FIRST = re.compile(r"\b(?:i|me|my|mine|myself|we|us|our|ours|ourselves|i'm|i'd|i've|i'll|we're|we'd|we've)\b")
 # A clause with no person in it ("it was a gut call", "there was no deadline", "the impact was
 # small") is the candidate's own claim too; one whose subject is someone else is not.
@@ -85,10 +87,6 @@ def normalise(text: str) -> str:
                            apostrophes=CURLY_APOSTROPHES)
 
 
-# "not just convenient", "I didn't only say it": more than, not the opposite of
-_NOT_ONLY = re.compile(r"(?:\bnot|n't) (?:just|only|merely|simply)\b")
-
-
 def negated(text: str) -> bool:
     return bool(_NEG.search(_NOT_ONLY.sub(" ", normalise(text))))
 
@@ -116,7 +114,7 @@ class Unit:
     negated: bool
     first_person: bool
     reported: bool
-    impersonal: bool = False  # no person in it: still the candidate's own claim
+    impersonal: bool  # names no one: still the candidate's own claim
 
 
 def units_from_spans(words: Sequence[Word], spans: Sequence[tuple[int, int, bool]]) -> list[Unit]:
