@@ -1,11 +1,13 @@
 """How well the rubric's content checks hear what candidates say in their own words.
 
-    python bench/rubric_eval.py [--calibrate] [--set dev|test|test2] [--verbose] [--no-answers]
+    python bench/rubric_eval.py [--calibrate] [--set dev|test|test2|test3] [--verbose] [--no-answers]
 
 Sentences: bench/data/rubric_dev.jsonl (written with the bank's examples, used to calibrate the
 match threshold), bench/data/rubric_test.jsonl (written by someone who never saw the examples;
 never used to choose anything) and bench/data/rubric_test2.jsonl (another writer, 2026-12-03, who
-saw only the checks' names and advice: no examples, no other set). Each line is
+saw only the checks' names and advice: no examples, no other set), and bench/data/rubric_test3.jsonl
+(a fourth writer with the same brief, written before the fourth and fifth writers' examples were
+added). Each line is
 {"item": "<question or rubric>/<check id>", "text", "label"}: label 1 says the check's thing (the mistake, the behaviour, the signal), 0 is a near miss
 (negations, the right behaviour in similar words, someone else doing it); item "*" lines are clean
 sentences from good answers that should match no check at all.
@@ -209,7 +211,7 @@ def calibrate(rows, checks) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", default="test", choices=("dev", "test", "test2"))
+    ap.add_argument("--set", default="test", choices=("dev", "test", "test2", "test3"))
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--no-answers", action="store_true")

@@ -10,6 +10,8 @@ synthetic times of 0.4 s a word):
 - test, external: the same file's ids e..: answers published by others under the MIT licence;
 - test 2: tests/data/star_test2.jsonl: 40 answers by a third writer who saw neither the training
   answers nor the other test sets, written after the classifier's second fit was planned;
+- test 3: tests/data/star_test3.jsonl: 40 answers by a fourth writer who saw no other set
+  (2026-12-03, written before the classifier was refitted with the later writers' answers);
 - dev: shared/eval/star_dev.jsonl (the guides' model answers and one external answer);
 - train: what the classifier was fitted on (shown only to compare; a fitted figure).
 Each set is also scored as a raw transcript: lower case, no punctuation.
@@ -35,6 +37,7 @@ SETS = {
     "test, own": (ROOT / "tests" / "data" / "star_test.jsonl", "x"),
     "test, external": (ROOT / "tests" / "data" / "star_test.jsonl", "e"),
     "test 2": (ROOT / "tests" / "data" / "star_test2.jsonl", ""),
+    "test 3": (ROOT / "tests" / "data" / "star_test3.jsonl", ""),
     "dev": (ROOT.parent / "shared" / "eval" / "star_dev.jsonl", ""),
     "train (fitted on)": (ROOT / "bench" / "data" / "star_train.jsonl", ""),
 }

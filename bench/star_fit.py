@@ -32,6 +32,8 @@ from starcoach.records import SECTION_NAMES, Word, join_words
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = [ROOT / "bench" / "data" / "star_train.jsonl", ROOT / "tests" / "data" / "star_holdout.jsonl"]
+# training answers by later writers: used with --extra; --compare measures what they add
+EXTRA = [ROOT / "bench" / "data" / "star_train2.jsonl", ROOT / "bench" / "data" / "star_train3.jsonl"]
 CACHE = ROOT / "bench" / ".cache" / "clause-vectors.npz"
 OUT = star_model.classifier_file()
 
@@ -114,24 +116,51 @@ CHOSEN = {"emission_weight": 1.0, "length_power": 0.5, "cost_weight": 1.0, "skip
           "context": 0.0}
 
 
+def compare(items: list[Prepared], extra_ids: set[str], fold_of: dict, folds: int) -> int:
+    """The same held-out folds scored by a fit without and with the extra answers, so the two
+    figures are over the same answers."""
+    settings = dict(CHOSEN)
+    scores = {k: {"all": [], "base": [], "extra": []} for k in ("without", "with")}
+    for f in range(folds):
+        held = [p for p in items if fold_of[p.id] == f]
+        for name, keep in (("without", lambda p: p.id not in extra_ids), ("with", lambda p: True)):
+            tr = [p for p in items if fold_of[p.id] != f and keep(p)]
+            m = train(tr, CHOSEN_L2, settings)
+            m = star_model.StarClassifier(m.weights, m.bias, m.mean, m.scale, m.embedder, settings)
+            for part, sel in (("all", held), ("base", [p for p in held if p.id not in extra_ids]),
+                              ("extra", [p for p in held if p.id in extra_ids])):
+                if sel:
+                    scores[name][part].append((word_accuracy(sel, m), sum(len(p.gold) for p in sel)))
+    for name, parts in scores.items():
+        line = "  ".join(f"{part} {sum(a * n for a, n in v) / sum(n for _, n in v):.3f}" for part, v in parts.items() if v)
+        print(f"fitted {name} the extra answers: cv word accuracy  {line}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--folds", type=int, default=6)
     ap.add_argument("--chosen", action="store_true", help="only the settings chosen last time (CHOSEN), no grid")
+    ap.add_argument("--extra", action="store_true", help="fit on the later writers' answers too (EXTRA)")
+    ap.add_argument("--compare", action="store_true",
+                    help="cross-validate over all training answers, fitting each fold with and without EXTRA")
     args = ap.parse_args()
     global GRID_L2, GRID
-    if args.chosen:
+    if args.chosen or args.compare:
         GRID_L2, GRID = [CHOSEN_L2], {k: [v] for k, v in CHOSEN.items()}
     answers = load(TRAIN)
+    extra = load(p for p in EXTRA if p.is_file()) if args.extra or args.compare else []
     cache = VectorCache(default_embedder(), CACHE)
-    items = [Prepared(a, plain, cache) for a in answers for plain in (False, True)]
+    items = [Prepared(a, plain, cache) for a in answers + extra for plain in (False, True)]
     cache.save()
-    print(f"{len(answers)} training answers, {sum(len(p.clauses) for p in items)} clauses in both forms")
+    print(f"{len(answers)} + {len(extra)} training answers, {sum(len(p.clauses) for p in items)} clauses in both forms")
     ids = sorted({p.id for p in items})
     rng = np.random.default_rng(7)
     order = rng.permutation(len(ids))
     fold_of = {ids[i]: f % args.folds for f, i in enumerate(order)}
+    if args.compare:
+        return compare(items, {a["id"] for a in extra}, fold_of, args.folds)
     combos = [dict(zip(GRID, v, strict=False)) for v in itertools.product(*GRID.values())]
     results = []
     for l2, context in itertools.product(GRID_L2, GRID["context"]):

@@ -58,7 +58,11 @@ def test_a_spoken_model_answer_is_transcribed_split_and_timed(spoken_answer: tup
         assert s["word_count"] >= 15, (name, s)
         assert s["speaking_s"] > 3 and s["end"] > s["start"]
         assert s["verdict"] in ("short", "ok", "long")
-    assert sections["situation"]["text"].startswith("I was leading the backend")
+    # the situation opens the answer (its words are Whisper's: espeak-ng's "backend" is sometimes heard
+    # as "Mac and", so the test does not depend on that word)
+    assert transcript.startswith("I was leading the")
+    assert sections["situation"]["start"] == data["words"][0]["start"]
+    assert sections["situation"]["text"].startswith("I was leading the")
     assert "Result" not in sections["action"]["text"][:20]
     assert abs(sum(s["speaking_s"] for s in data["sections"]) - data["total"]["speaking_s"]) < 0.05
     findings = {f["id"]: f for f in data["findings"]}
