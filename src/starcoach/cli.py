@@ -290,6 +290,10 @@ def main() -> None:
     try:
         app(prog_name="starcoach")
     except SystemExit as e:
+        # The command is over and its exit code decided: a late Ctrl-C (the second of a double
+        # press, after the report is out) must not kill the teardown with SIGINT (exit -2). Python
+        # leaves an ignored signal ignored through finalisation.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
         if code != 0 and _model_loaded():
             # Interrupted or failed with a model loaded: its threads may still be held by the
