@@ -1,6 +1,6 @@
 """How well the rubric's content checks hear what candidates say in their own words.
 
-    python bench/rubric_eval.py [--calibrate] [--set dev|test|test2|test3] [--verbose] [--no-answers]
+    python bench/rubric_eval.py [--calibrate] [--set dev|test|test2|test3|test4] [--verbose] [--no-answers]
 
 Sentences: bench/data/rubric_dev.jsonl (written with the bank's examples, used to calibrate the
 match threshold), bench/data/rubric_test.jsonl (written by someone who never saw the examples;
@@ -211,7 +211,7 @@ def calibrate(rows, checks) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", default="test", choices=("dev", "test", "test2", "test3"))
+    ap.add_argument("--set", default="test", choices=("dev", "test", "test2", "test3", "test4"))
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--no-answers", action="store_true")

@@ -12,6 +12,8 @@ synthetic times of 0.4 s a word):
   answers nor the other test sets, written after the classifier's second fit was planned;
 - test 3: tests/data/star_test3.jsonl: 40 answers by a fourth writer who saw no other set
   (2026-12-03, written before the classifier was refitted with the later writers' answers);
+- test 4: tests/data/star_test4.jsonl: 40 answers by a fifth writer who saw no other set
+  (2026-12-03, written after the last refit was chosen, by cross-validation on training answers);
 - dev: shared/eval/star_dev.jsonl (the guides' model answers and one external answer);
 - train: what the classifier was fitted on (shown only to compare; a fitted figure).
 Each set is also scored as a raw transcript: lower case, no punctuation.
@@ -38,6 +40,7 @@ SETS = {
     "test, external": (ROOT / "tests" / "data" / "star_test.jsonl", "e"),
     "test 2": (ROOT / "tests" / "data" / "star_test2.jsonl", ""),
     "test 3": (ROOT / "tests" / "data" / "star_test3.jsonl", ""),
+    "test 4": (ROOT / "tests" / "data" / "star_test4.jsonl", ""),
     "dev": (ROOT.parent / "shared" / "eval" / "star_dev.jsonl", ""),
     "train (fitted on)": (ROOT / "bench" / "data" / "star_train.jsonl", ""),
 }
