@@ -1,13 +1,14 @@
 """How well the rubric's content checks hear what candidates say in their own words.
 
     python bench/rubric_eval.py [--calibrate] [--set dev|test|test2|test3|test4] [--verbose] [--no-answers]
+    python bench/rubric_eval.py --answers test2     # whole answers only (answers_test2.jsonl)
 
 Sentences: bench/data/rubric_dev.jsonl (written with the bank's examples, used to calibrate the
 match threshold), bench/data/rubric_test.jsonl (written by someone who never saw the examples;
 never used to choose anything) and bench/data/rubric_test2.jsonl (another writer, 2026-12-03, who
-saw only the checks' names and advice: no examples, no other set), and bench/data/rubric_test3.jsonl
-(a fourth writer with the same brief, written before the fourth and fifth writers' examples were
-added). Each line is
+saw only the checks' names and advice: no examples, no other set); rubric_test3.jsonl and
+rubric_test4.jsonl are two more writers with that brief, each written before a round of new
+examples was added (bench/RUBRIC.md). Each line is
 {"item": "<question or rubric>/<check id>", "text", "label"}: label 1 says the check's thing (the mistake, the behaviour, the signal), 0 is a near miss
 (negations, the right behaviour in similar words, someone else doing it); item "*" lines are clean
 sentences from good answers that should match no check at all.
@@ -17,7 +18,8 @@ Figures, for patterns alone and for patterns + meaning:
 - recall on behaviours and fluency signals (expect-present checks);
 - false alarms: the share of near-miss sentences their check matches, and of (clean sentence,
   mistake check) pairs that match;
-- with --set test, on bench/data/answers_test.jsonl (whole answers, strong and weak): mistakes
+- with --set test or --answers, on bench/data/answers_test.jsonl or answers_test2.jsonl (whole
+  answers, strong and weak, by two writers): mistakes
   caught, mistake checks failing on strong answers (false alarms), and the mean score of strong
   against weak answers. A dev run never reads them: they are held out too.
 --calibrate searches the global threshold and margin on the dev set.
@@ -215,9 +217,13 @@ def main() -> int:
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--no-answers", action="store_true")
+    ap.add_argument("--answers", choices=("test", "test2"), help="only the whole answers of answers_<set>.jsonl")
     args = ap.parse_args()
     bank = load_bank(ROOT / "questions")
     checks = checks_by_item(bank)
+    if args.answers:
+        print_answer_figures(bank, f"answers_{args.answers}.jsonl")
+        return 0
     if args.calibrate:
         calibrate(load(DATA / "rubric_dev.jsonl"), checks)
         return 0
@@ -234,12 +240,16 @@ def main() -> int:
                      "clean x mistake checks"):
             print(f"    {kind:<26} matched {pct(h.get(kind, [0, 0]))}")
     if args.set == "test" and not args.no_answers:
-        answers = load(DATA / "answers_test.jsonl")
-        fig = answer_figures(bank, answers)
-        print(f"  whole answers (bench/data/answers_test.jsonl, {len(answers)}):")
-        for k, v in fig.items():
-            print(f"    {k:<32} {pct(v) if isinstance(v, list) else v}")
+        print_answer_figures(bank, "answers_test.jsonl")
     return 0
+
+
+def print_answer_figures(bank, name: str) -> None:
+    answers = load(DATA / name)
+    fig = answer_figures(bank, answers)
+    print(f"  whole answers (bench/data/{name}, {len(answers)}):")
+    for k, v in fig.items():
+        print(f"    {k:<32} {pct(v) if isinstance(v, list) else v}")
 
 
 if __name__ == "__main__":
