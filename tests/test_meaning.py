@@ -107,6 +107,18 @@ def test_units_are_clauses_then_pairs_inside_a_sentence() -> None:
     assert all(u.start < u.end for u in units)
 
 
+def test_a_clause_ending_in_a_colon_is_matched_only_with_what_it_introduces() -> None:
+    reader = Reader(TopicEmbedder(TOPICS))
+    ex = Exemplars.build(EXAMPLES, COUNTER, reader.cache)
+    _words, units = units_of("I told the team: Here is the plan.")
+    assert [u.text for u in units if u.lead_in] == ["I told the team:"]
+    assert [u.text for u in units if not u.lead_in] == ["Here is the plan.", "I told the team: Here is the plan."]
+    # "told" alone matches the leak examples (this fake embedder reads topics, not meaning): the
+    # lead-in is never a finding by itself, only with what it introduces
+    matched = best_matches(units, reader.embed([u.text for u in units]), ex)
+    assert [m.unit.text for m in matched] == ["I told the team: Here is the plan."]
+
+
 def test_vector_cache_persists_and_a_damaged_file_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "v.npz"
     cache = VectorCache(OrthogonalEmbedder(), path)

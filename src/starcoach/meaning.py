@@ -38,6 +38,7 @@ from starcoach.text import normalise as _normalise_text
 # the guides' model answers, which must commit none of the mistakes: the lowest false alarms on both
 # for the recall they cost (bench/RUBRIC.md). A check may set its own `threshold` in YAML.
 THRESHOLD = 0.2  # probe score a clause needs
+MISTAKE_THRESHOLD = 0.2  # the same for a mistake (a check with expect: absent)
 FLOOR = 0.45  # and its closest example must be at least this similar: a probe is only trusted near its examples
 # A probe match whose closest example has the other polarity ("I never told them" nearest to "I told
 # them") is dropped when a counter-example of the clause's own polarity is about as close: negation
@@ -115,20 +116,24 @@ class Unit:
     first_person: bool
     reported: bool
     impersonal: bool  # names no one: still the candidate's own claim
+    lead_in: bool  # ends with a colon ("I told the team:"): it says nothing until what follows
 
 
 def units_from_spans(words: Sequence[Word], spans: Sequence[tuple[int, int, bool]]) -> list[Unit]:
     """Units from clause spans (start, end, starts_sentence): first each clause, in order (so
     unit i is clause i), then each pair of neighbouring clauses inside one sentence, because a
-    comma can split one thought in two ("even though I still disagreed, | I shipped it")."""
+    comma can split one thought in two ("even though I still disagreed, | I shipped it"). A
+    clause ending in a colon is matched only with what it introduces, even across a sentence start
+    ("I told the team: | Here's what we're building.")."""
 
     def unit(a: int, b: int) -> Unit:
         text = join_words(words[a:b])
-        return Unit(a, b, text, negated(text), first_person(text), reported(text), impersonal(text))
+        return Unit(a, b, text, negated(text), first_person(text), reported(text), impersonal(text),
+                    text.rstrip().endswith(":"))
 
     out = [unit(a, b) for a, b, _starts in spans]
-    for (a, _b, _s), (_a2, b2, starts2) in itertools.pairwise(spans):
-        if not starts2 and b2 - a <= 45:
+    for (a, b, _s), (_a2, b2, starts2) in itertools.pairwise(spans):
+        if (not starts2 or join_words(words[a:b]).rstrip().endswith(":")) and b2 - a <= 45:
             out.append(unit(a, b2))
     return out
 
@@ -273,7 +278,7 @@ def best_matches(units: Sequence[Unit], vectors: np.ndarray, ex: Exemplars, *, t
     margin = MARGIN if margin is None else margin
     found: list[Match] = []
     for i, u in enumerate(units):
-        if who == "self" and (u.reported or not (u.first_person or u.impersonal)):
+        if u.lead_in or (who == "self" and (u.reported or not (u.first_person or u.impersonal))):
             continue
         same = ex.pos_negated == u.negated
         if not same.any():
