@@ -1,7 +1,8 @@
 """How well the rubric's content checks hear what candidates say in their own words.
 
     python bench/rubric_eval.py [--calibrate] [--set dev|test|test2|test3|test4] [--verbose] [--no-answers]
-    python bench/rubric_eval.py --answers test2     # whole answers only (answers_test2.jsonl)
+    python bench/rubric_eval.py --answers dev|test|test2     # whole answers only (answers_<set>.jsonl)
+    python bench/rubric_eval.py --calibrate-mistakes         # the search MISTAKE_THRESHOLD came from
 
 Sentences: bench/data/rubric_dev.jsonl (written with the bank's examples, used to calibrate the
 match threshold), bench/data/rubric_test.jsonl (written by someone who never saw the examples;
@@ -22,7 +23,8 @@ Figures, for patterns alone and for patterns + meaning:
   answers, strong and weak, by two writers): mistakes
   caught, mistake checks failing on strong answers (false alarms), and the mean score of strong
   against weak answers. A dev run never reads them: they are held out too.
---calibrate searches the global threshold and margin on the dev set.
+--calibrate searches the global threshold and margin on the dev set; --calibrate-mistakes the
+score a mistake needs, on the dev sentences and answers_dev.jsonl (28 whole answers, 20 strong).
 """
 
 from __future__ import annotations
@@ -211,16 +213,42 @@ def calibrate(rows, checks) -> None:
     print(f"best: {best}")
 
 
+def calibrate_mistakes(bank, checks) -> None:
+    """The probe score a mistake needs: the lowest whose false alarms on the dev whole answers'
+    strong answers (answers_dev.jsonl, a writer who saw no example) stay at most 5 %, the issue's
+    limit; a whole answer gives every mistake check 30-40 clauses to fire on, so a rate per
+    sentence that looks small is not small there."""
+    dev = load(DATA / "rubric_dev.jsonl")
+    answers = load(DATA / "answers_dev.jsonl")
+    chosen = None
+    for mt in (0.2, 0.3, 0.4, 0.5, 0.6):
+        meaning.MISTAKE_THRESHOLD = mt
+        h = sentence_figures(dev, checks, use_meaning=True)["hits"]
+        f = answer_figures(bank, answers)
+        fa = f["false alarms on strong answers"]
+        if chosen is None and fa[0] <= 0.05 * fa[1]:
+            chosen = mt
+        print(f"  mistake threshold {mt}: dev sentences: mistakes {pct(h['mistake positives'])}, near misses "
+              f"{pct(h['mistake near misses'])}; dev answers: mistakes caught {pct(f['mistakes caught'])}, false alarms "
+              f"{pct(fa)}, mean score {f['mean score']['strong']:.1f} / {f['mean score']['weak']:.1f}", flush=True)
+    print(f"chosen: {chosen}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", default="test", choices=("dev", "test", "test2", "test3", "test4"))
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--no-answers", action="store_true")
-    ap.add_argument("--answers", choices=("test", "test2"), help="only the whole answers of answers_<set>.jsonl")
+    ap.add_argument("--answers", choices=("dev", "test", "test2"), help="only the whole answers of answers_<set>.jsonl")
+    ap.add_argument("--calibrate-mistakes", action="store_true",
+                    help="search MISTAKE_THRESHOLD on the dev sentences and the dev whole answers")
     args = ap.parse_args()
     bank = load_bank(ROOT / "questions")
     checks = checks_by_item(bank)
+    if args.calibrate_mistakes:
+        calibrate_mistakes(bank, checks)
+        return 0
     if args.answers:
         print_answer_figures(bank, f"answers_{args.answers}.jsonl")
         return 0
