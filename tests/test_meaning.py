@@ -334,3 +334,23 @@ def test_an_answer_scored_against_two_questions_is_embedded_once() -> None:
     assert calls == [2] and np.array_equal(first, again)
     reader.embed(["Something else."])
     assert calls == [2, 1]
+
+
+def test_a_mistake_needs_the_mistake_threshold_unless_its_check_sets_one(tmp_path: Path, monkeypatch) -> None:
+    from starcoach import meaning
+
+    examples = ["my leads knew about my doubts", "I told the engineers I had reservations", "the team knew my doubts",
+                "I shared my reservations with my leads", "I mentioned my doubts to the engineers"]
+    counters = [f"I added a rollback runbook number {i}" for i in range(45)]
+
+    def leak(**extra):
+        q = {**TINY_QUESTION, "mistakes": [{"id": "leak", "name": "Leak", "sounds_like": "x", "why": "y", "advice": "z",
+                                           "examples": examples, "counter_examples": counters, **extra}]}
+        bank = load_bank(write_bank(tmp_path / f"bank{len(extra)}", q, TINY_RUBRIC))
+        scored = scoring.score_text(ANSWER, bank.question("tiny"), "em", bank.rubric, meaning=Reader(TopicEmbedder(TOPICS)))
+        return next(f for f in scored.findings if f.id == "leak")
+
+    assert not leak().passed  # the probe's score clears the default
+    monkeypatch.setattr(meaning, "MISTAKE_THRESHOLD", 5.0)  # beyond any probe score
+    assert leak().passed
+    assert not leak(threshold=0.1).passed  # the check's own threshold wins
