@@ -13,7 +13,7 @@ synthetic times of 0.4 s a word):
 - test 3: tests/data/star_test3.jsonl: 40 answers by a fourth writer who saw no other set
   (2026-12-03, written before the classifier was refitted with the later writers' answers);
 - test 4: tests/data/star_test4.jsonl: 40 answers by a fifth writer who saw no other set
-  (2026-12-03, written after the last refit was chosen, by cross-validation on training answers);
+  (2026-12-03, written after the first refit and before the second);
 - dev: shared/eval/star_dev.jsonl (the guides' model answers and one external answer);
 - train: what the classifier was fitted on (shown only to compare; a fitted figure).
 Each set is also scored as a raw transcript: lower case, no punctuation.

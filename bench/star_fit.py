@@ -134,7 +134,6 @@ def compare(items: list[Prepared], extra_ids: set[str], fold_of: dict, folds: in
         for name, keep in (("without", lambda p: p.id not in extra_ids), ("with", lambda p: True)):
             tr = [p for p in items if fold_of[p.id] != f and keep(p)]
             m = train(tr, CHOSEN_L2, settings)
-            m = star_model.StarClassifier(m.weights, m.bias, m.mean, m.scale, m.embedder, settings)
             for part, sel in (("all", held), ("base", [p for p in held if p.id not in extra_ids]),
                               ("extra", [p for p in held if p.id in extra_ids])):
                 if sel:

@@ -132,8 +132,8 @@ def units_from_spans(words: Sequence[Word], spans: Sequence[tuple[int, int, bool
                     text.rstrip().endswith(":"))
 
     out = [unit(a, b) for a, b, _starts in spans]
-    for (a, b, _s), (_a2, b2, starts2) in itertools.pairwise(spans):
-        if (not starts2 or join_words(words[a:b]).rstrip().endswith(":")) and b2 - a <= 45:
+    for i, ((a, _b, _s), (_a2, b2, starts2)) in enumerate(itertools.pairwise(spans)):
+        if (not starts2 or out[i].lead_in) and b2 - a <= 45:
             out.append(unit(a, b2))
     return out
 
@@ -258,21 +258,22 @@ class Match:
 
 
 def best_matches(units: Sequence[Unit], vectors: np.ndarray, ex: Exemplars, *, threshold: float | None = None,
-                 margin: float | None = None, who: str = "self") -> list[Match]:
+                 margin: float | None = None, who: str = "self", mistake: bool = False) -> list[Match]:
     """The units that match the check, best first, at most one per stretch of words.
 
-    With a probe, a unit matches when its probe score clears the threshold; without one, when its
-    closest example is similar enough and closer than every counter-example. Either way, a unit is
-    compared with the examples of its own polarity (a probe match may be vetoed by polarity, see
-    POLARITY_MARGIN), and for `who: self` only the candidate's own units count: first person or
-    naming no one, never someone else's reported words."""
+    With a probe, a unit matches when its probe score clears the threshold (MISTAKE_THRESHOLD for a
+    mistake); without one, when its closest example is similar enough and closer than every
+    counter-example. Either way, a unit is compared with the examples of its own polarity (a probe
+    match may be vetoed by polarity, see POLARITY_MARGIN), and for `who: self` only the
+    candidate's own units count: first person or naming no one, never someone else's reported
+    words."""
     if not len(units) or not len(ex.examples):
         return []
     sims = vectors @ ex.pos.T  # (units, examples)
     negs = (vectors @ ex.neg.T).max(axis=1) if len(ex.counter) else np.full(len(units), -1.0)
     if ex.probe is not None:
         scores = vectors @ ex.probe[:-1] + ex.probe[-1]
-        threshold = THRESHOLD if threshold is None else threshold
+        threshold = (MISTAKE_THRESHOLD if mistake else THRESHOLD) if threshold is None else threshold
     else:
         threshold = KNN_THRESHOLD if threshold is None else threshold
     margin = MARGIN if margin is None else margin

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from starcoach import meaning, safe_regex
+from starcoach import safe_regex
 from starcoach.bank import Targets
 from starcoach.bank_checks import SEVERITIES, Check
 from starcoach.delivery import Delivery
@@ -253,10 +253,8 @@ def _meaning_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]
     if not inside:
         return []
     units = [ctx.units[i] for i in inside]
-    threshold = check.params.get("threshold")
-    if threshold is None and ex.probe is not None and check.params.get("expect") == "absent":
-        threshold = meaning.MISTAKE_THRESHOLD
-    found = best_matches(units, ctx.unit_vectors[inside], ex, threshold=threshold, who=_who(check))
+    found = best_matches(units, ctx.unit_vectors[inside], ex, threshold=check.params.get("threshold"), who=_who(check),
+                         mistake=check.params.get("expect") == "absent")
     return [(m.unit.start, m.unit.end) for m in found]
 
 
