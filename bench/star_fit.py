@@ -35,7 +35,7 @@ from starcoach.records import SECTION_NAMES, Word, join_words
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = [ROOT / "bench" / "data" / "star_train.jsonl", ROOT / "tests" / "data" / "star_holdout.jsonl"]
 # training answers by later writers (left out with --base-only; --compare measures what they add)
-EXTRA = [ROOT / "bench" / "data" / f"star_train{k}.jsonl" for k in (2, 3, 4)]
+EXTRA = [ROOT / "bench" / "data" / f"star_train{k}.jsonl" for k in (2, 3, 4, 5)]
 CACHE = ROOT / "bench" / ".cache" / "clause-vectors.npz"
 OUT = star_model.classifier_file()
 
