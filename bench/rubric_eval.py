@@ -1,15 +1,15 @@
 """How well the rubric's content checks hear what candidates say in their own words.
 
-    python bench/rubric_eval.py [--calibrate] [--set dev|test|test2|test3|test4] [--verbose] [--no-answers]
-    python bench/rubric_eval.py --answers dev|test|test2     # whole answers only (answers_<set>.jsonl)
+    python bench/rubric_eval.py [--calibrate] [--set dev|test|test2|test3|test4|test5] [--verbose] [--no-answers]
+    python bench/rubric_eval.py --answers dev|dev2|test|test2|test3   # whole answers only (answers_<set>.jsonl)
     python bench/rubric_eval.py --calibrate-mistakes         # the search MISTAKE_THRESHOLD came from
 
 Sentences: bench/data/rubric_dev.jsonl (written with the bank's examples, used to calibrate the
 match threshold), bench/data/rubric_test.jsonl (written by someone who never saw the examples;
 never used to choose anything) and bench/data/rubric_test2.jsonl (another writer, 2026-12-03, who
 saw only the checks' names and advice: no examples, no other set); rubric_test3.jsonl and
-rubric_test4.jsonl are two more writers with that brief, each written before a round of new
-examples was added (bench/RUBRIC.md). Each line is
+rubric_test4.jsonl and rubric_test5.jsonl are three more writers with that brief, each written
+before a round of new examples was added (bench/RUBRIC.md). Each line is
 {"item": "<question or rubric>/<check id>", "text", "label"}: label 1 says the check's thing (the mistake, the behaviour, the signal), 0 is a near miss
 (negations, the right behaviour in similar words, someone else doing it); item "*" lines are clean
 sentences from good answers that should match no check at all.
@@ -24,7 +24,8 @@ Figures, for patterns alone and for patterns + meaning:
   caught, mistake checks failing on strong answers (false alarms), and the mean score of strong
   against weak answers. A dev run never reads them: they are held out too.
 --calibrate searches the global threshold and margin on the dev set; --calibrate-mistakes the
-score a mistake needs, on the dev sentences and answers_dev.jsonl (28 whole answers, 20 strong).
+score a mistake needs, on the dev sentences and answers_dev.jsonl + answers_dev2.jsonl (52 whole
+answers, 32 strong).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ the bank's examples behave on the sentences the issue was filed with."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -38,17 +39,30 @@ def test_known_similarities(embedder: MiniLMEmbedder) -> None:
     assert np.allclose(alone[0], v[2], atol=1e-4)
 
 
-def test_star_by_meaning_on_answers_it_was_not_fitted_on(shared, embedder: MiniLMEmbedder) -> None:
-    model = star_model.shipped()
-    assert model is not None and model.embedder == embedder.name
-    answers = [json.loads(line) for line in (shared / "eval" / "star_dev.jsonl").read_text().splitlines() if line]
+def _star_accuracy(answers: list[dict], embedder: MiniLMEmbedder) -> list[float]:
     accs = []
     for a in answers:
         words, gold = to_words(a)
         texts = [join_words(words[s:e]) for s, e, _ in clause_spans(words)]
         pred = label_words(words, embedder.embed(texts), embedder.name)
         accs.append(sum(p == g for p, g in zip(pred, gold, strict=False)) / len(gold))
-    assert np.mean(accs) >= 0.88, accs  # bench/star_eval.py: 0.93 on this set
+    return accs
+
+
+def test_star_by_meaning_on_answers_it_was_not_fitted_on(shared, embedder: MiniLMEmbedder) -> None:
+    model = star_model.shipped()
+    assert model is not None and model.embedder == embedder.name
+    answers = [json.loads(line) for line in (shared / "eval" / "star_dev.jsonl").read_text().splitlines() if line]
+    accs = _star_accuracy(answers, embedder)
+    assert np.mean(accs) >= 0.88, accs  # bench/star_eval.py: 0.96 on this set
+
+
+def test_star_by_meaning_on_a_writer_it_never_saw(embedder: MiniLMEmbedder) -> None:
+    # tests/data/star_test5.jsonl: 40 answers in 8 styles by a writer whose answers were never fitted on
+    path = Path(__file__).parent / "data" / "star_test5.jsonl"
+    answers = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    accs = _star_accuracy(answers, embedder)
+    assert np.mean(accs) >= 0.90, np.mean(accs)  # bench/star_eval.py: 0.926 typed (the cue rules: 0.863)
 
 
 def test_packaged_vectors_cover_the_bank() -> None:
