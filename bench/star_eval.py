@@ -16,6 +16,9 @@ synthetic times of 0.4 s a word):
   (2026-12-03, written after the first refit and before the second);
 - test 5: tests/data/star_test5.jsonl: 40 answers by a sixth writer who saw no other set
   (2026-12-03 evening, written before the third refit, with star_train5.jsonl);
+- test 6: tests/data/star_test6.jsonl: 40 answers by an eighth writer who saw no other set (story-first,
+  reflective, dialogue, two episodes, hedged, numbers, short notes, unpunctuated rambling), written
+  with star_train6.jsonl and measured before it was fitted on;
 - dev: shared/eval/star_dev.jsonl (the guides' model answers and one external answer);
 - train: what the classifier was fitted on (shown only to compare; a fitted figure).
 Each set is also scored as a raw transcript: lower case, no punctuation.
@@ -44,6 +47,7 @@ SETS = {
     "test 3": (ROOT / "tests" / "data" / "star_test3.jsonl", ""),
     "test 4": (ROOT / "tests" / "data" / "star_test4.jsonl", ""),
     "test 5": (ROOT / "tests" / "data" / "star_test5.jsonl", ""),
+    "test 6": (ROOT / "tests" / "data" / "star_test6.jsonl", ""),
     "dev": (ROOT.parent / "shared" / "eval" / "star_dev.jsonl", ""),
     "train (fitted on)": (ROOT / "bench" / "data" / "star_train.jsonl", ""),
 }
