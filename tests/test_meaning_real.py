@@ -62,7 +62,7 @@ def test_star_by_meaning_on_a_writer_it_never_saw(embedder: MiniLMEmbedder) -> N
     path = Path(__file__).parent / "data" / "star_test5.jsonl"
     answers = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     accs = _star_accuracy(answers, embedder)
-    assert np.mean(accs) >= 0.90, np.mean(accs)  # bench/star_eval.py: 0.926 typed (the cue rules: 0.863)
+    assert np.mean(accs) >= 0.90, np.mean(accs)  # bench/star_eval.py: 0.921 typed (the cue rules: 0.863)
 
 
 def test_packaged_vectors_cover_the_bank() -> None:
