@@ -217,8 +217,7 @@ def calibrate(rows, checks) -> None:
 def calibrate_mistakes(bank, checks) -> None:
     """The probe score a mistake needs: the lowest whose false alarms on the dev whole answers'
     strong answers (answers_dev.jsonl and answers_dev2.jsonl, two writers who saw no example) stay
-    at most 5 %, the issue's
-    limit; a whole answer gives every mistake check 30-40 clauses to fire on, so a rate per
+    at most 5 %, the issue's limit; a whole answer gives every mistake check 30-40 clauses to fire on, so a rate per
     sentence that looks small is not small there."""
     dev = load(DATA / "rubric_dev.jsonl")
     answers = load(DATA / "answers_dev.jsonl") + load(DATA / "answers_dev2.jsonl")

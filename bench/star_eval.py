@@ -14,10 +14,10 @@ synthetic times of 0.4 s a word):
   (2026-12-03, written before the classifier was refitted with the later writers' answers);
 - test 4: tests/data/star_test4.jsonl: 40 answers by a fifth writer who saw no other set
   (2026-12-03, written after the first refit and before the second);
-- test 5: tests/data/star_test5.jsonl: 40 answers by a sixth writer who saw no other set
+- test 5: tests/data/star_test5.jsonl: 40 answers by another writer who saw no other set
   (2026-12-03 evening, written before the third refit, with star_train5.jsonl);
-- test 6: tests/data/star_test6.jsonl: 40 answers by an eighth writer who saw no other set (story-first,
-  reflective, dialogue, two episodes, hedged, numbers, short notes, unpunctuated rambling), written
+- test 6: tests/data/star_test6.jsonl: 40 answers by another writer who saw no other set
+  (story-first, reflective, dialogue, two episodes, hedged, numbers, short notes, unpunctuated rambling), written
   with star_train6.jsonl and measured before it was fitted on;
 - dev: shared/eval/star_dev.jsonl (the guides' model answers and one external answer);
 - train: what the classifier was fitted on (shown only to compare; a fitted figure).
