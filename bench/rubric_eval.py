@@ -19,10 +19,10 @@ Figures, for patterns alone and for patterns + meaning:
 - recall on behaviours and fluency signals (expect-present checks);
 - false alarms: the share of near-miss sentences their check matches, and of (clean sentence,
   mistake check) pairs that match;
-- with --set test or --answers, on bench/data/answers_test.jsonl or answers_test2.jsonl (whole
-  answers, strong and weak, by two writers): mistakes
-  caught, mistake checks failing on strong answers (false alarms), and the mean score of strong
-  against weak answers. A dev run never reads them: they are held out too.
+- with --set test or --answers, on bench/data/answers_<set>.jsonl (whole answers, strong and
+  weak, each set by its own writer: test, test2, test3 held out; dev, dev2 for development):
+  mistakes caught, mistake checks failing on strong answers (false alarms), and the mean score of
+  strong against weak answers. `--set dev` reads no whole answers.
 --calibrate searches the global threshold and margin on the dev set; --calibrate-mistakes the
 score a mistake needs, on the dev sentences and answers_dev.jsonl + answers_dev2.jsonl (52 whole
 answers, 32 strong).
@@ -217,22 +217,26 @@ def calibrate(rows, checks) -> None:
 def calibrate_mistakes(bank, checks) -> None:
     """The probe score a mistake needs: the lowest whose false alarms on the dev whole answers'
     strong answers (answers_dev.jsonl and answers_dev2.jsonl, two writers who saw no example) stay
-    at most 5 %, the issue's limit; a whole answer gives every mistake check 30-40 clauses to fire on, so a rate per
-    sentence that looks small is not small there."""
+    at most 5 %, the issue's limit. A whole answer gives every mistake check 30-40 clauses to fire
+    on, so a rate per sentence that looks small is not small there."""
     dev = load(DATA / "rubric_dev.jsonl")
     answers = load(DATA / "answers_dev.jsonl") + load(DATA / "answers_dev2.jsonl")
-    chosen = None
-    for mt in (0.2, 0.3, 0.4, 0.5, 0.6):
-        meaning.MISTAKE_THRESHOLD = mt
-        h = sentence_figures(dev, checks, use_meaning=True)["hits"]
-        f = answer_figures(bank, answers)
-        fa = f["false alarms on strong answers"]
-        if chosen is None and fa[0] <= 0.05 * fa[1]:
-            chosen = mt
-        print(f"  mistake threshold {mt}: dev sentences: mistakes {pct(h['mistake positives'])}, near misses "
-              f"{pct(h['mistake near misses'])}; dev answers: mistakes caught {pct(f['mistakes caught'])}, false alarms "
-              f"{pct(fa)}, mean score {f['mean score']['strong']:.1f} / {f['mean score']['weak']:.1f}", flush=True)
-    print(f"chosen: {chosen}")
+    chosen, shipped = None, meaning.MISTAKE_THRESHOLD
+    try:
+        for mt in (0.2, 0.3, 0.4, 0.5, 0.6):
+            meaning.MISTAKE_THRESHOLD = mt
+            h = sentence_figures(dev, checks, use_meaning=True)["hits"]
+            f = answer_figures(bank, answers)
+            fa = f["false alarms on strong answers"]
+            if chosen is None and fa[0] <= 0.05 * fa[1]:
+                chosen = mt
+            print(f"  mistake threshold {mt}: dev sentences: mistakes {pct(h['mistake positives'])}, near misses "
+                  f"{pct(h['mistake near misses'])}; dev answers: mistakes caught {pct(f['mistakes caught'])}, false "
+                  f"alarms {pct(fa)}, mean score {f['mean score']['strong']:.1f} / {f['mean score']['weak']:.1f}",
+                  flush=True)
+    finally:
+        meaning.MISTAKE_THRESHOLD = shipped
+    print(f"chosen: {chosen} (shipped: {shipped})")
 
 
 def main() -> int:
