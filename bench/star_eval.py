@@ -8,6 +8,8 @@ synthetic times of 0.4 s a word):
 - test, own: tests/data/star_test.jsonl ids x..: written for the test by a writer who never saw
   the training answers, in many styles (career-centre, rambling, no punctuation, short, ...);
 - test, external: the same file's ids e..: answers published by others under the MIT licence;
+- test, external 2: tests/data/star_external2.jsonl: 41 more answers published by others (13 MIT
+  repositories, with their own S/T/A/R labels; 2026-12-04, tests/data/THIRD_PARTY.md);
 - test 2: tests/data/star_test2.jsonl: 40 answers by a third writer who saw neither the training
   answers nor the other test sets, written after the classifier's second fit was planned;
 - test 3: tests/data/star_test3.jsonl: 40 answers by a fourth writer who saw no other set
@@ -43,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SETS = {
     "test, own": (ROOT / "tests" / "data" / "star_test.jsonl", "x"),
     "test, external": (ROOT / "tests" / "data" / "star_test.jsonl", "e"),
+    "test, external 2": (ROOT / "tests" / "data" / "star_external2.jsonl", ""),
     "test 2": (ROOT / "tests" / "data" / "star_test2.jsonl", ""),
     "test 3": (ROOT / "tests" / "data" / "star_test3.jsonl", ""),
     "test 4": (ROOT / "tests" / "data" / "star_test4.jsonl", ""),

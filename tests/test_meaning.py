@@ -1,5 +1,5 @@
 """The meaning layer on plain data, with fake embedders: clause units, negation, who said it,
-exemplar matching, whole-clause evidence, thin answers judged as such, `unless`, the vector cache."""
+exemplar matching, whole-clause evidence, thin answers judged as such, `unless` and omissions, the vector cache."""
 
 from __future__ import annotations
 
@@ -173,6 +173,40 @@ def test_unless_clears_a_mistake_the_answer_answers(tmp_path: Path) -> None:
     bad = exemplar_bank(tmp_path / "2", unless=["nothing-like-it"])
     with pytest.raises(StarcoachError, match=r"tiny\.yaml: leak\.unless: no check 'nothing-like-it'"):
         load_bank(bad)
+
+
+def test_an_omission_fails_when_the_behaviour_it_lacks_was_not_heard(tmp_path: Path) -> None:
+    # "never wrote it down" is the mistake; an answer that says nothing of a memo commits it too
+    bank = load_bank(exemplar_bank(tmp_path, unless=["wrote"], omission=True))
+    q = bank.question("tiny")
+    reader = Reader(TopicEmbedder(TOPICS))
+    without_memo = ANSWER.replace("I wrote a memo to my director with the traces", "I rang my director with the traces")
+
+    def findings(text: str) -> dict:
+        return {f.id: f for f in scoring.score_text(text, q, "em", bank.rubric, meaning=reader).findings}
+
+    clean = ("Our payments team was two weeks from a regulatory launch when we found a race condition in the vendor "
+             "flow. I owned the integration and had to decide whether to ask for a delay before the date. "
+             "I rang my director with the traces, and she decided to ship on time anyway. I added a rollback "
+             "runbook and alerts. We launched on time and 2% of sessions hit the fallback, and I learned to frame it.")
+    got = findings(clean)
+    assert not got["wrote"].passed and got["wrote"].judged
+    assert not got["leak"].passed and got["leak"].judged and not got["leak"].evidence
+    assert "nothing in the answer shows: wrote it down" in got["leak"].message
+    got = findings(without_memo.replace("I wrote", "I rang"))
+    assert not got["leak"].passed and got["leak"].evidence  # heard as well: quoted, not called an omission
+    assert "nothing in the answer shows" not in got["leak"].message
+    got = findings(ANSWER)  # the memo is there: neither a leak nor an omission
+    assert got["wrote"].passed and got["leak"].passed
+    thin = findings("I rang my director, she decided, we shipped, it went fine in the end for everyone.")
+    assert not thin["leak"].judged and not thin["leak"].passed  # too little said: no blame either
+
+
+def test_an_omission_needs_unless_and_a_yes_or_no(tmp_path: Path) -> None:
+    with pytest.raises(StarcoachError, match=r"tiny\.yaml: mistakes\[0\]\.omission: an omission needs `unless"):
+        load_bank(exemplar_bank(tmp_path, omission=True))
+    with pytest.raises(StarcoachError, match=r"tiny\.yaml: mistakes\[0\]\.omission: expected true or false"):
+        load_bank(exemplar_bank(tmp_path / "2", unless=["wrote"], omission="yes"))
 
 
 def test_a_thin_answer_earns_nothing_for_what_it_did_not_say(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from starcoach.records import SECTION_NAMES
 SEVERITIES = {"high": 3, "medium": 2, "low": 1, "info": 0}
 DELIVERY_METRICS = ("wpm", "fillers_per_min", "hedges_per_min", "long_pauses", "repeats")
 # A phrase check matches by its regular expressions, by the meaning of its examples, or both.
-MEANING_FIELDS = ("examples", "counter_examples", "threshold", "who", "unless", "after", "min_words")
+MEANING_FIELDS = ("examples", "counter_examples", "threshold", "who", "unless", "omission", "after", "min_words")
 # Each kind: its default category and the kind-specific fields it accepts.
 CHECK_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "structure": ("structure", ("min_words",)),
@@ -91,9 +91,13 @@ def meaning_params(node: Node, *, expect: str) -> dict[str, Any]:
         # a mistake is the candidate's own; evidence of a behaviour may be said any way
         "who": node.get("who", "self" if expect == "absent" else "anyone").choice(("self", "anyone")),
         "unless": tuple(i.ident() for i in node.get("unless", []).items()),
+        # the mistake is the absence of its `unless` behaviour: it fails when that was not heard either
+        "omission": node.get("omission", False).flag(),
         "after": node.get("after").ident() if node.mapping().get("after") is not None else None,
         "min_words": int(node.get("min_words", 0).number(0)),
     }
+    if params["omission"] and not params["unless"]:
+        raise node.get("omission").fail("an omission needs `unless: [the behaviour it is the absence of]`")
     if patterns.value is not None and not params["patterns"]:
         raise patterns.fail("needs at least one pattern")
     if node.mapping().get("threshold") is not None:

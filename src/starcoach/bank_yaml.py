@@ -71,6 +71,11 @@ class Node:
             raise self.fail(f"{v} is out of range [{low}, {high}]")
         return float(v)
 
+    def flag(self) -> bool:
+        if not isinstance(self.value, bool):
+            raise self.fail(f"expected true or false, got {self.value!r}")
+        return self.value
+
     def items(self) -> list[Node]:
         if not isinstance(self.value, list):
             raise self.fail(f"expected a list, got {type(self.value).__name__}")

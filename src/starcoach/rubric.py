@@ -348,15 +348,22 @@ def _after(check: Check, ctx: AnswerContext, results: dict[str, list[Finding]]) 
 def _resolve_unless(checks: Sequence[Check], findings: list[Finding]) -> list[Finding]:
     """A check with `unless: [other]` does not fail when `other` passed: "I put my concerns aside"
     is no mistake in an answer that goes on to build the rollback, so the report never shows
-    "✗ no guardrails" beside "✓ builds guardrails"."""
-    passed = {f.id: f for f in findings if f.passed and f.judged}
-    unless = {c.id: c.params.get("unless", ()) for c in checks if c.kind == "phrases"}
+    "✗ no guardrails" beside "✓ builds guardrails". An `omission` (a mistake that is the absence of
+    a behaviour: no follow-up, no risk check) fails when that behaviour was looked for, enough was
+    said to judge, and it was not heard: otherwise "✓ no missing follow-up" would stand beside
+    "✗ manager told afterwards"."""
+    judged = {f.id: f for f in findings if f.judged}
+    params = {c.id: c.params for c in checks if c.kind == "phrases"}
     out = []
     for f in findings:
-        others = [passed[o] for o in unless.get(f.id, ()) if o in passed]
-        if not f.passed and f.judged and others:
-            shown = others[0].message.split(" (")[0]
+        p = params.get(f.id, {})
+        others = [judged[o] for o in p.get("unless", ()) if o in judged]
+        if not f.passed and f.judged and any(o.passed for o in others):
+            shown = next(o for o in others if o.passed).message.split(" (")[0]
             f = replace(f, passed=True, evidence=(), message=f"{f.message} (your answer also shows: {shown.lower()})")
+        elif f.passed and f.judged and p.get("omission") and others and not any(o.passed for o in others):
+            missing = others[0].message.split(" (")[0]
+            f = replace(f, passed=False, message=f"{f.message} (nothing in the answer shows: {missing.lower()})")
         out.append(f)
     return out
 
