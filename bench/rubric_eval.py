@@ -1,7 +1,7 @@
 """How well the rubric's content checks hear what candidates say in their own words.
 
     python bench/rubric_eval.py [--calibrate] [--set dev|test|test2|test3|test4|test5] [--verbose] [--no-answers]
-    python bench/rubric_eval.py --answers dev|dev2|test|test2|test3   # whole answers only (answers_<set>.jsonl)
+    python bench/rubric_eval.py --answers dev|dev2|test|test2|test3|test4   # whole answers only (answers_<set>.jsonl)
     python bench/rubric_eval.py --calibrate-mistakes         # the search MISTAKE_THRESHOLD came from
 
 Sentences: bench/data/rubric_dev.jsonl (written with the bank's examples, used to calibrate the
@@ -20,7 +20,7 @@ Figures, for patterns alone and for patterns + meaning:
 - false alarms: the share of near-miss sentences their check matches, and of (clean sentence,
   mistake check) pairs that match;
 - with --set test or --answers, on bench/data/answers_<set>.jsonl (whole answers, strong and
-  weak, each set by its own writer: test, test2, test3 held out; dev, dev2 for development):
+  weak, each set by its own writer: test, test2, test3, test4 held out; dev, dev2 for development):
   mistakes caught, mistake checks failing on strong answers (false alarms), and the mean score of
   strong against weak answers. `--set dev` reads no whole answers.
 --calibrate searches the global threshold and margin on the dev set; --calibrate-mistakes the
@@ -245,7 +245,7 @@ def main() -> int:
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--no-answers", action="store_true")
-    ap.add_argument("--answers", choices=("dev", "dev2", "test", "test2", "test3"), help="only the whole answers of answers_<set>.jsonl")
+    ap.add_argument("--answers", choices=("dev", "dev2", "test", "test2", "test3", "test4"), help="only the whole answers of answers_<set>.jsonl")
     ap.add_argument("--calibrate-mistakes", action="store_true",
                     help="search MISTAKE_THRESHOLD on the dev sentences and the dev whole answers")
     args = ap.parse_args()
