@@ -1,7 +1,7 @@
 """How well the rubric's content checks hear what candidates say in their own words.
 
     python bench/rubric_eval.py [--calibrate] [--set dev|test|test2|test3|test4|test5] [--verbose] [--no-answers]
-    python bench/rubric_eval.py --answers dev|dev2|test|test2|test3|test4   # whole answers only (answers_<set>.jsonl)
+    python bench/rubric_eval.py --answers dev|dev2|dev3|test|test2|test3|test5   # whole answers only (answers_<set>.jsonl)
     python bench/rubric_eval.py --calibrate-mistakes         # the search MISTAKE_THRESHOLD came from
 
 Sentences: bench/data/rubric_dev.jsonl (written with the bank's examples, used to calibrate the
@@ -20,12 +20,12 @@ Figures, for patterns alone and for patterns + meaning:
 - false alarms: the share of near-miss sentences their check matches, and of (clean sentence,
   mistake check) pairs that match;
 - with --set test or --answers, on bench/data/answers_<set>.jsonl (whole answers, strong and
-  weak, each set by its own writer: test, test2, test3, test4 held out; dev, dev2 for development):
+  weak, each set by its own writer: test, test2, test3, test5 held out; dev, dev2, dev3 for development):
   mistakes caught, mistake checks failing on strong answers (false alarms), and the mean score of
   strong against weak answers. `--set dev` reads no whole answers.
 --calibrate searches the global threshold and margin on the dev set; --calibrate-mistakes the
-score a mistake needs, on the dev sentences and answers_dev.jsonl + answers_dev2.jsonl (52 whole
-answers, 32 strong).
+score a mistake needs, on the dev sentences and answers_dev.jsonl + answers_dev2.jsonl +
+answers_dev3.jsonl (76 whole answers, 44 strong).
 """
 
 from __future__ import annotations
@@ -216,11 +216,12 @@ def calibrate(rows, checks) -> None:
 
 def calibrate_mistakes(bank, checks) -> None:
     """The probe score a mistake needs: the lowest whose false alarms on the dev whole answers'
-    strong answers (answers_dev.jsonl and answers_dev2.jsonl, two writers who saw no example) stay
+    strong answers (answers_dev.jsonl, answers_dev2.jsonl and answers_dev3.jsonl, three writers who saw
+    no example; dev3 was held out as answers_test4 until 2026-12-04, bench/RUBRIC.md) stay
     at most 5 %, the issue's limit. A whole answer gives every mistake check 30-40 clauses to fire
     on, so a rate per sentence that looks small is not small there."""
     dev = load(DATA / "rubric_dev.jsonl")
-    answers = load(DATA / "answers_dev.jsonl") + load(DATA / "answers_dev2.jsonl")
+    answers = [a for name in ("answers_dev.jsonl", "answers_dev2.jsonl", "answers_dev3.jsonl") for a in load(DATA / name)]
     chosen, shipped = None, meaning.MISTAKE_THRESHOLD
     try:
         for mt in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
@@ -245,7 +246,7 @@ def main() -> int:
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--no-answers", action="store_true")
-    ap.add_argument("--answers", choices=("dev", "dev2", "test", "test2", "test3", "test4"), help="only the whole answers of answers_<set>.jsonl")
+    ap.add_argument("--answers", choices=("dev", "dev2", "dev3", "test", "test2", "test3", "test5"), help="only the whole answers of answers_<set>.jsonl")
     ap.add_argument("--calibrate-mistakes", action="store_true",
                     help="search MISTAKE_THRESHOLD on the dev sentences and the dev whole answers")
     args = ap.parse_args()

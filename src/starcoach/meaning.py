@@ -38,8 +38,8 @@ from starcoach.text import normalise as _normalise_text
 # the guides' model answers, which must commit none of the mistakes: the lowest false alarms on both
 # for the recall they cost (bench/RUBRIC.md). A check may set its own `threshold` in YAML.
 THRESHOLD = 0.2  # probe score a clause needs
-MISTAKE_THRESHOLD = 0.6  # for a mistake (expect: absent): the lowest with false alarms ≤ 5 % on answers_dev and answers_dev2
-# (with the omissions failing too: 0.5 before them)
+MISTAKE_THRESHOLD = 0.5  # for a mistake (expect: absent): the lowest with false alarms ≤ 5 % on answers_dev, dev2 and dev3
+# (with the three omissions; bench/RUBRIC.md has the search)
 FLOOR = 0.45  # and its closest example must be at least this similar: a probe is only trusted near its examples
 # A probe match whose closest example has the other polarity ("I never told them" nearest to "I told
 # them") is dropped when a counter-example of the clause's own polarity is about as close: negation
