@@ -1,6 +1,6 @@
 """The real sentence-embedding model and the shipped classifier (marked `model`): the model file is
 the one we vetted, similarities are sane, STAR by meaning holds on answers nobody tuned it on, and
-the bank's examples behave on the sentences the issue was filed with."""
+the bank's examples behave on the sentences the issue was filed with, and an omission is heard."""
 
 from __future__ import annotations
 
@@ -144,3 +144,24 @@ def test_the_issues_sentences(check_id: str, part: str, sentence: str, fires: bo
     assert f.judged and f.passed is not fires, (f.message, [e.text for e in f.evidence])
     if fires:
         assert [e.text for e in f.evidence] == [sentence]  # the whole clause, nothing else
+
+
+WAREHOUSE = ("I work as a shift supervisor in a warehouse. One Saturday the conveyor into the packing area jammed and "
+             "the maintenance contractor said the part would not arrive until Monday. My manager was away at a wedding. "
+             "I had forty orders for a hospital that had to leave that afternoon. So I decided to move two pickers onto "
+             "hand packing and hire a van from the rental place next door, which cost about three hundred pounds. "
+             "We packed everything by hand and the van left at four.{told} All forty orders reached the hospital that "
+             "evening and the customer was happy. I think it showed I can take charge when it matters.")
+
+
+@pytest.mark.parametrize(("told", "omitted"), [
+    ("", True),  # the manager never comes up again: the omission, though no sentence says it
+    (" That evening I rang my manager and sent her a short note of what I had spent and why.", False),
+])
+def test_an_omission_is_heard_in_what_the_answer_leaves_out(told: str, omitted: bool) -> None:
+    q = BANK.question("acting-independently")
+    scored = scoring.score_text(WAREHOUSE.format(told=told), q, "mid", BANK.rubric)
+    mistake, behaviour = _finding(scored, "no-follow-up-communication"), _finding(scored, "manager-told-afterwards")
+    assert mistake.judged and behaviour.judged
+    assert mistake.passed is not omitted and behaviour.passed is not omitted
+    assert ("nothing in the answer shows" in mistake.message) is omitted
