@@ -1,7 +1,7 @@
 """How well the rubric's content checks hear what candidates say in their own words.
 
     python bench/rubric_eval.py [--calibrate] [--set dev|test|test2|test3|test4|test5] [--verbose] [--no-answers]
-    python bench/rubric_eval.py --answers dev|dev2|dev3|test|test2|test3|test5   # whole answers only (answers_<set>.jsonl)
+    python bench/rubric_eval.py --answers dev|dev2|dev3|test|test2|test3|test5|test6   # whole answers only (answers_<set>.jsonl)
     python bench/rubric_eval.py --calibrate-mistakes         # the search MISTAKE_THRESHOLD came from
 
 Sentences: bench/data/rubric_dev.jsonl (written with the bank's examples, used to calibrate the
@@ -20,9 +20,9 @@ Figures, for patterns alone and for patterns + meaning:
 - false alarms: the share of near-miss sentences their check matches, and of (clean sentence,
   mistake check) pairs that match;
 - with --set test or --answers, on bench/data/answers_<set>.jsonl (whole answers, strong and
-  weak, each set by its own writer: test, test2, test3, test5 held out; dev, dev2, dev3 for development):
-  mistakes caught, mistake checks failing on strong answers (false alarms), and the mean score of
-  strong against weak answers. `--set dev` reads no whole answers.
+  weak, each set by its own writer: test, test2, test3, test5, test6 held out; dev, dev2, dev3 for development):
+  mistakes caught, mistake checks failing on strong answers (false alarms), how many of each were
+  reported as borderline (rubric.BORDERLINE), and the mean score of strong against weak answers. `--set dev` reads no whole answers.
 --calibrate searches the global threshold and margin on the dev set; --calibrate-mistakes the
 score a mistake needs, on the dev sentences and answers_dev.jsonl + answers_dev2.jsonl +
 answers_dev3.jsonl (76 whole answers, 44 strong).
@@ -157,6 +157,8 @@ def sentence_figures(rows: list[dict], checks: dict[str, Check], *, use_meaning:
 def answer_figures(bank, answers: list[dict]) -> dict:
     caught = [0, 0]
     false_alarm = [0, 0]
+    # of the mistakes reported, how many are marked borderline: (labelled, on strong answers)
+    tiers = {"borderline": [0, 0], "sure": [0, 0]}
     present_found = [0, 0]
     scores = defaultdict(list)
     for a in answers:
@@ -168,12 +170,15 @@ def answer_figures(bank, answers: list[dict]) -> dict:
             f = by_id.get(mid)
             if f is None or not f.judged:
                 continue
+            tier = tiers["borderline" if rubric.BORDERLINE in f.message else "sure"]
             if mid in a["mistakes"]:
                 caught[0] += not f.passed
                 caught[1] += 1
+                tier[0] += not f.passed
             elif a["quality"] == "strong":
                 false_alarm[0] += not f.passed
                 false_alarm[1] += 1
+                tier[1] += not f.passed
         for pid in a["present"]:
             f = by_id.get(pid)
             if f is not None and f.positive:
@@ -181,6 +186,8 @@ def answer_figures(bank, answers: list[dict]) -> dict:
                 present_found[1] += 1
         scores[a["quality"]].append(scored.score.value)
     return {"mistakes caught": caught, "false alarms on strong answers": false_alarm,
+            "reported as sure: labelled, on strong": tiers["sure"],
+            "reported as borderline: labelled, on strong": tiers["borderline"],
             "behaviours found": present_found,
             "mean score": {k: float(np.mean(v)) for k, v in scores.items()}}
 
@@ -246,7 +253,7 @@ def main() -> int:
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--no-answers", action="store_true")
-    ap.add_argument("--answers", choices=("dev", "dev2", "dev3", "test", "test2", "test3", "test5"), help="only the whole answers of answers_<set>.jsonl")
+    ap.add_argument("--answers", choices=("dev", "dev2", "dev3", "test", "test2", "test3", "test5", "test6"), help="only the whole answers of answers_<set>.jsonl")
     ap.add_argument("--calibrate-mistakes", action="store_true",
                     help="search MISTAKE_THRESHOLD on the dev sentences and the dev whole answers")
     args = ap.parse_args()
@@ -283,7 +290,10 @@ def print_answer_figures(bank, name: str) -> None:
     fig = answer_figures(bank, answers)
     print(f"  whole answers (bench/data/{name}, {len(answers)}):")
     for k, v in fig.items():
-        print(f"    {k:<32} {pct(v) if isinstance(v, list) else v}")
+        if k.startswith("reported"):
+            print(f"    {k.split(':')[0]:<32} {v[0]} labelled mistakes, {v[1]} false alarms")
+        else:
+            print(f"    {k:<32} {pct(v) if isinstance(v, list) else v}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ exemplar matching, whole-clause evidence, thin answers judged as such, `unless` 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,8 @@ from starcoach.meaning import (
     reported,
     units_from_spans,
 )
+from starcoach.records import split_findings
+from starcoach.result import finding_from_dict, finding_to_dict
 from starcoach.star_clauses import clause_spans
 from starcoach.timing import estimate_word_times
 from tests.builders.bank import TINY_QUESTION, TINY_RUBRIC, write_bank
@@ -193,6 +196,11 @@ def test_an_omission_fails_when_the_behaviour_it_lacks_was_not_heard(tmp_path: P
     assert not got["wrote"].passed and got["wrote"].judged
     assert not got["leak"].passed and got["leak"].judged and not got["leak"].evidence
     assert "nothing in the answer shows: wrote it down" in got["leak"].message
+    # both count in the score; a report lists the omission once, not the behaviour beside it too
+    assert got["leak"].restates == "wrote"
+    failed, _passed, _signals = split_findings(list(got.values()))
+    assert "leak" in {f.id for f in failed} and "wrote" not in {f.id for f in failed}
+    assert finding_from_dict(json.loads(json.dumps(finding_to_dict(got["leak"])))) == got["leak"]
     got = findings(without_memo.replace("I wrote", "I rang"))
     assert not got["leak"].passed and got["leak"].evidence  # heard as well: quoted, not called an omission
     assert "nothing in the answer shows" not in got["leak"].message
@@ -385,6 +393,10 @@ def test_a_mistake_needs_the_mistake_threshold_unless_its_check_sets_one(tmp_pat
         return next(f for f in scored.findings if f.id == "leak")
 
     assert not leak().passed  # the probe's score clears the default
+    assert "borderline" not in leak().message  # and SURE: said plainly
+    monkeypatch.setattr(meaning, "SURE", 5.0)  # no probe score is sure now: the finding says so
+    f = leak()
+    assert not f.passed and f.evidence and f.message.endswith("(a borderline match: read the quote and judge it yourself)")
     monkeypatch.setattr(meaning, "MISTAKE_THRESHOLD", 5.0)  # beyond any probe score
     assert leak().passed
     assert not leak(threshold=0.1).passed  # the check's own threshold wins

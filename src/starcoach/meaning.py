@@ -40,6 +40,10 @@ from starcoach.text import normalise as _normalise_text
 THRESHOLD = 0.2  # probe score a clause needs
 MISTAKE_THRESHOLD = 0.5  # for a mistake (expect: absent): the lowest with false alarms ≤ 5 % on answers_dev, dev2 and dev3
 # (with the three omissions; bench/RUBRIC.md has the search)
+# A mistake's clause scoring below this is reported as a borderline match: on the dev answers, of
+# the mistakes found by meaning alone, those scoring 0.75 or more were 16 true to 1 false alarm, those
+# below it 20 to 12 (bench/RUBRIC.md).
+SURE = 0.75
 FLOOR = 0.45  # and its closest example must be at least this similar: a probe is only trusted near its examples
 # A probe match whose closest example has the other polarity ("I never told them" nearest to "I told
 # them") is dropped when a counter-example of the clause's own polarity is about as close: negation

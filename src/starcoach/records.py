@@ -95,6 +95,9 @@ class Finding:
     # False for checks that pass by the absence of something (a mistake not heard): such a pass
     # is not something the candidate did well, so reports do not list it under "done well".
     positive: bool = True
+    # The id of a failed finding this one says again (an omission restates the behaviour it lacks):
+    # both count in the score, reports list only this one.
+    restates: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +148,8 @@ def sections_from_labels(words: Sequence[Word], labels: Sequence[str]) -> list[S
 def split_findings(findings: Sequence[Finding]) -> tuple[list[Finding], list[Finding], list[Finding]]:
     """To work on (worst first), done well, and fluency signals heard (passed info findings)."""
     failed = sorted((f for f in findings if not f.passed and f.severity != "info"), key=lambda f: SEVERITY_ORDER[f.severity])
+    restated = {f.restates for f in failed if f.restates}
+    failed = [f for f in failed if f.id not in restated]
     passed = [f for f in findings if f.passed and f.positive and f.severity != "info"]
     signals = [f for f in findings if f.passed and f.severity == "info"]
     return failed, passed, signals

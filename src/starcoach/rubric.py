@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from starcoach import safe_regex
+from starcoach import meaning, safe_regex
 from starcoach.bank import Targets
 from starcoach.bank_checks import SEVERITIES, Check
 from starcoach.delivery import Delivery
@@ -29,6 +29,7 @@ MAX_QUOTES = 3  # findings quote at most this many places: enough to find them, 
 MIN_WORDS_SECTION = 10
 MIN_WORDS_ANSWER = 40
 UNJUDGED = "not enough said to judge"
+BORDERLINE = "a borderline match: read the quote and judge it yourself"
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +244,9 @@ def _pattern_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]
     return hits
 
 
-def _meaning_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _meaning_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]]) -> list[tuple[int, int, bool]]:
+    """Clauses matched by meaning: (start, end, borderline), borderline when a mistake's probe score
+    is below meaning.SURE (there, on the dev answers, false alarms were as common as true ones)."""
     if ctx.exemplars is None or ctx.unit_vectors is None or not check.params.get("examples"):
         return []
     ex = ctx.exemplars(check)
@@ -253,9 +256,11 @@ def _meaning_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]
     if not inside:
         return []
     units = [ctx.units[i] for i in inside]
+    mistake = check.params.get("expect") == "absent"
     found = best_matches(units, ctx.unit_vectors[inside], ex, threshold=check.params.get("threshold"), who=_who(check),
-                         mistake=check.params.get("expect") == "absent")
-    return [(m.unit.start, m.unit.end) for m in found]
+                         mistake=mistake)
+    unsure = mistake and ex.probe is not None  # a nearest-example match is on another scale
+    return [(m.unit.start, m.unit.end, unsure and m.similarity < meaning.SURE) for m in found]
 
 
 def _who(check: Check) -> str:
@@ -281,7 +286,8 @@ def _phrases(check: Check, ctx: AnswerContext) -> list[Finding]:
     pattern = _pattern_hits(check, ctx, ranges)
     meant = [m for m in _meaning_hits(check, ctx, ranges) if all(m[1] <= a or m[0] >= b for a, b in pattern)]
     count = len(pattern) + len(meant)
-    found = [_unit_evidence(ctx, a, b) for a, b in _merge(pattern + meant)]
+    found = [_unit_evidence(ctx, a, b) for a, b in _merge(pattern + [m[:2] for m in meant])]
+    borderline = bool(meant) and not pattern and all(m[2] for m in meant)
     if not count:
         # Nothing heard proves nothing when next to nothing was said: no free pass, no blame.
         said = sum(hi - lo for lo, hi in ranges)
@@ -297,6 +303,8 @@ def _phrases(check: Check, ctx: AnswerContext) -> list[Finding]:
     else:
         passed = count <= p["max_count"]
         detail = "" if passed else (f"found {count}" if p["max_count"] else "")
+        if not passed and borderline:
+            detail = "; ".join(d for d in (detail, BORDERLINE) if d)
     return [replace(_finding(check, passed, detail, found), positive=positive)]
 
 
@@ -363,7 +371,8 @@ def _resolve_unless(checks: Sequence[Check], findings: list[Finding]) -> list[Fi
             f = replace(f, passed=True, evidence=(), message=f"{f.message} (your answer also shows: {shown.lower()})")
         elif f.passed and f.judged and p.get("omission") and others and not any(o.passed for o in others):
             missing = others[0].message.split(" (")[0]
-            f = replace(f, passed=False, message=f"{f.message} (nothing in the answer shows: {missing.lower()})")
+            f = replace(f, passed=False, message=f"{f.message} (nothing in the answer shows: {missing.lower()})",
+                        restates=others[0].id)
         out.append(f)
     return out
 
