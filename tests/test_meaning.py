@@ -55,6 +55,10 @@ def test_polarity_first_person_and_reported_speech() -> None:
     assert reported("My VP said we had no choice") and reported("so the CTO insisted we ship")
     assert not reported("I said we had a plan")
     assert not negated("it was urgent, not just convenient") and negated("it was not urgent")
+    # a purpose, a result or a contrast negated is not the act negated
+    assert not negated("I set up a callback line so nobody sat in a queue") and not negated("we needed five nurses, not four")
+    assert not negated("I told the leads so they wouldn't be surprised")
+    assert negated("I never told them so they wouldn't worry") and negated("I didn't write it down, not once")
     assert impersonal("honestly, there was no deadline") and impersonal("it was a gut call")
     assert not impersonal("the PM went along with it") and not impersonal("my manager checked the logs")
 

@@ -63,6 +63,14 @@ MARGIN = 0.02
 _NEG = re.compile(r"\b(?:not|never|no|nobody|nothing|none|neither|nor|without|cannot)\b|n't\b|\bno one\b")
 # "not just convenient", "I didn't only say it": more than, not the opposite of
 _NOT_ONLY = re.compile(r"(?:\bnot|n't) (?:just|only|merely|simply)\b")
+# A negation that is not of what the clause says was done: a purpose or result after it ("I set up
+# a callback line so nobody sat in a queue", "so we wouldn't run dry") or a contrast after a comma
+# ("it showed we needed five nurses, not four"). Read on the raw text, where the comma still is.
+_SIDE_NEG = re.compile(
+    r"\bso (?:that )?(?:nobody|no one|nothing|none|(?:we|i|it|they|he|she|you|the \w+) "
+    r"(?:didn't|wouldn't|couldn't|won't|never|did not|would not|could not|was not|wasn't))\b.*$"
+    r"|,\s*(?:and )?not (?!only\b|just\b)[^,.;:!?]*"
+)
 _FIRST = re.compile(r"\b(?:i|me|my|mine|myself|we|us|our|ours|ourselves|i'm|i'd|i've|i'll|we're|we'd|we've)\b")
 # A clause with no person in it ("it was a gut call", "there was no deadline", "the impact was
 # small") is the candidate's own claim too; one whose subject is someone else is not.
@@ -94,6 +102,7 @@ def normalise(text: str) -> str:
 
 
 def negated(text: str) -> bool:
+    text = _SIDE_NEG.sub(" ", text.lower().replace("\u2019", "'"))
     return bool(_NEG.search(_NOT_ONLY.sub(" ", normalise(text))))
 
 
