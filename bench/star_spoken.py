@@ -77,7 +77,7 @@ def main() -> int:
     transcriber = WhisperTranscriber("base")
     seg = Segmenters()
     totals = defaultdict(list)
-    for name in [args.only] if args.only else ("test, own", "test, external", "test, external 2", "test 2", "test 3", "test 4", "test 5", "test 6", "dev"):
+    for name in [args.only] if args.only else [n for n in SETS if not n.startswith("train")]:
         path, prefix = SETS[name]
         if not path.exists():
             continue

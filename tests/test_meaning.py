@@ -205,7 +205,7 @@ def test_an_omission_fails_when_the_behaviour_it_lacks_was_not_heard(tmp_path: P
     failed, _passed, _signals = split_findings(list(got.values()))
     assert "leak" in {f.id for f in failed} and "wrote" not in {f.id for f in failed}
     assert finding_from_dict(json.loads(json.dumps(finding_to_dict(got["leak"])))) == got["leak"]
-    got = findings(without_memo.replace("I wrote", "I rang"))
+    got = findings(without_memo)
     assert not got["leak"].passed and got["leak"].evidence  # heard as well: quoted, not called an omission
     assert "nothing in the answer shows" not in got["leak"].message
     got = findings(ANSWER)  # the memo is there: neither a leak nor an omission
