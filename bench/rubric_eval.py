@@ -22,7 +22,7 @@ Figures, for patterns alone and for patterns + meaning:
 - with --set test or --answers, on bench/data/answers_<set>.jsonl (whole answers, strong and
   weak, each set by its own writer: test, test2, test3, test5, test6 held out; dev, dev2, dev3 for development):
   mistakes caught, mistake checks failing on strong answers (false alarms), how many of each were
-  reported as borderline (rubric.BORDERLINE), and the mean score of strong against weak answers. `--set dev` reads no whole answers.
+  reported as borderline (Finding.borderline), and the mean score of strong against weak answers. `--set dev` reads no whole answers.
 --calibrate searches the global threshold and margin on the dev set; --calibrate-mistakes the
 score a mistake needs, on the dev sentences and answers_dev.jsonl + answers_dev2.jsonl +
 answers_dev3.jsonl (76 whole answers, 44 strong).
@@ -170,7 +170,7 @@ def answer_figures(bank, answers: list[dict]) -> dict:
             f = by_id.get(mid)
             if f is None or not f.judged:
                 continue
-            tier = tiers["borderline" if rubric.BORDERLINE in f.message else "sure"]
+            tier = tiers["borderline" if f.borderline else "sure"]
             if mid in a["mistakes"]:
                 caught[0] += not f.passed
                 caught[1] += 1

@@ -1,12 +1,15 @@
 """Fit the STAR clause classifier (starcoach.star_model) and choose its decoding settings.
 
-    python bench/star_fit.py [--chosen] [--write] [--base-only | --compare]
+    python bench/star_fit.py [--chosen] [--write] [--base-only | --compare | --third-party]
 
 Fits ONLY on the training answers: bench/data/star_train.jsonl (60, written for training),
 tests/data/star_holdout.jsonl (18, written for the first segmenter's tests) and, unless
 --base-only, bench/data/star_train2-6.jsonl (216 by five later writers). The answers it is
-measured on (tests/data/star_test*.jsonl, shared/eval/star_dev.jsonl) are never read here.
---compare cross-validates over all of them, fitting each fold with and without the later writers'.
+measured on (tests/data/star_test*.jsonl, tests/data/star_external2.jsonl,
+shared/eval/star_dev.jsonl) are never fitted on. --compare cross-validates over the training
+answers, fitting each fold with and without the later writers'; --third-party leaves one
+repository of star_external2.jsonl out at a time and scores it by fits with and without the other
+repositories' answers (weighted 1-3), to measure what third-party text would add.
 
 Each training answer is used twice: as typed, and lower case with no punctuation (raw speech), so
 the classifier sees the clauses the segmenter cuts from unpunctuated words. Settings (L2 strength,
@@ -36,6 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 TRAIN = [ROOT / "bench" / "data" / "star_train.jsonl", ROOT / "tests" / "data" / "star_holdout.jsonl"]
 # training answers by later writers (left out with --base-only; --compare measures what they add)
 EXTRA = [ROOT / "bench" / "data" / f"star_train{k}.jsonl" for k in (2, 3, 4, 5, 6)]
+# answers others published (MIT), each from one repository: held out; --third-party measures what
+# fitting on them would add, leaving one repository out at a time (bench/STAR.md, 2026-12-04)
+THIRD_PARTY = ROOT / "tests" / "data" / "star_external2.jsonl"
 CACHE = ROOT / "bench" / ".cache" / "clause-vectors.npz"
 OUT = star_model.classifier_file()
 
@@ -145,6 +151,32 @@ def compare(items: list[Prepared], extra_ids: set[str], fold_of: dict, folds: in
     return 0
 
 
+def repository(answer: dict) -> str:
+    m = re.search(r"github\.com/([^/]+/[^/]+)", answer.get("source", ""))
+    return m.group(1) if m else answer["id"]
+
+
+def third_party_cv(items: list[Prepared], third: list[Prepared], repo_of: dict, weights) -> int:
+    """Leave one repository out: each repository's answers scored by a fit on the training answers
+    alone and by fits that add the other repositories' answers (weighted), word-weighted over all."""
+    settings = dict(CHOSEN)
+    alone = train(items, CHOSEN_L2, settings)
+    repos = sorted(set(repo_of.values()))
+    rows = {"alone": []} | {f"with, weight {w:g}": [] for w in weights}
+    for r in repos:
+        held = [p for p in third if repo_of[p.id] == r]
+        rest = [p for p in third if repo_of[p.id] != r]
+        n = sum(len(p.gold) for p in held)
+        rows["alone"].append((word_accuracy(held, alone), n))
+        for w in weights:
+            m = train(items + rest * int(w), CHOSEN_L2, settings)
+            rows[f"with, weight {w:g}"].append((word_accuracy(held, m), n))
+        print(f"  {r}: " + "  ".join(f"{k} {v[-1][0]:.3f}" for k, v in rows.items()), flush=True)
+    for k, v in rows.items():
+        print(f"leave one repository out ({len(repos)}), both forms, {k}: {sum(a * n for a, n in v) / sum(n for _, n in v):.3f}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", action="store_true")
@@ -153,6 +185,8 @@ def main() -> int:
     ap.add_argument("--base-only", action="store_true", help="fit without the later writers' answers (EXTRA)")
     ap.add_argument("--compare", action="store_true",
                     help="cross-validate over all training answers, fitting each fold with and without EXTRA")
+    ap.add_argument("--third-party", action="store_true",
+                    help="leave-one-repository-out over the third-party answers: what fitting on them adds")
     args = ap.parse_args()
     global GRID_L2, GRID
     if args.chosen or args.compare:
@@ -169,6 +203,11 @@ def main() -> int:
     fold_of = {ids[i]: f % args.folds for f, i in enumerate(order)}
     if args.compare:
         return compare(items, {a["id"] for a in extra}, fold_of, args.folds)
+    if args.third_party:
+        others = load([THIRD_PARTY])
+        third = [Prepared(a, plain, cache) for a in others for plain in (False, True)]
+        cache.save()
+        return third_party_cv(items, third, {a["id"]: repository(a) for a in others}, (1, 2, 3))
     combos = [dict(zip(GRID, v, strict=False)) for v in itertools.product(*GRID.values())]
     results = []
     for l2, context in itertools.product(GRID_L2, GRID["context"]):

@@ -182,6 +182,40 @@ def test_unless_clears_a_mistake_the_answer_answers(tmp_path: Path) -> None:
         load_bank(bad)
 
 
+def test_only_a_sure_behaviour_excuses_a_mistake(tmp_path: Path, monkeypatch) -> None:
+    from starcoach import meaning
+
+    guard = {"id": "guard", "kind": "phrases", "expect": "present", "patterns": [r"\brunbook\b"],
+             "examples": ["I added a rollback runbook", "we set up alerts and monitoring", "I wrote a runbook and alerts",
+                          "the team added monitoring and a rollback", "I put alerts on the rollback"],
+             "counter_examples": [f"I told the leads about the plan number {i}" for i in range(15)],
+             "message": "Builds guardrails", "advice": "Guard it."}
+    q = {**TINY_QUESTION, "checks": [*TINY_QUESTION["checks"], guard], "mistakes": [{
+        "id": "leak", "name": "Leaking dissent", "sounds_like": "My team knew I disagreed.", "why": "Delegated dissent.",
+        "examples": EXAMPLES, "counter_examples": COUNTER, "advice": "Keep it upward.", "unless": ["guard"]}]}
+    bank = load_bank(write_bank(tmp_path / "bank", q, TINY_RUBRIC))
+    reader = Reader(TopicEmbedder(TOPICS))
+
+    def findings() -> dict:
+        return {f.id: f for f in scoring.score_text(ANSWER, bank.question("tiny"), "em", bank.rubric,
+                                                      meaning=reader).findings}
+
+    got = findings()  # the rollback runbook and alerts, heard plainly: the leak is excused
+    assert got["guard"].passed and not got["guard"].borderline
+    assert got["leak"].passed and "your answer also shows: builds guardrails" in got["leak"].message
+    monkeypatch.setattr(meaning, "SURE_BEHAVIOUR", 50.0)  # a meaning match no longer sure ...
+    got = findings()
+    assert got["guard"].passed and not got["guard"].borderline  # ... but the pattern's clause clears its threshold
+    monkeypatch.setattr(meaning, "THRESHOLD", 50.0)  # now the pattern's words are there without the meaning
+    got = findings()
+    assert not got["leak"].passed and got["leak"].evidence  # the mistake stands, quoted
+    guard_f = got["guard"]  # and the doubtful behaviour is not counted: no ✓ beside the ✗
+    assert not guard_f.passed and not guard_f.evidence and "not counted: too doubtful" in guard_f.message
+    assert "leaking dissent" in guard_f.message
+    again = finding_from_dict(json.loads(json.dumps(finding_to_dict(got["leak"]))))
+    assert again == got["leak"]
+
+
 def test_an_omission_fails_when_the_behaviour_it_lacks_was_not_heard(tmp_path: Path) -> None:
     # "never wrote it down" is the mistake; an answer that says nothing of a memo commits it too
     bank = load_bank(exemplar_bank(tmp_path, unless=["wrote"], omission=True))

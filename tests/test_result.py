@@ -60,7 +60,7 @@ def test_a_main_answer_round_trips_through_the_json(scored) -> None:
     assert list(d["sections"][0]) == ["name", "start", "end", "speaking_s", "word_count", "target_min_s", "target_max_s",
                                       "verdict", "gap_s", "share", "share_min", "share_max", "share_verdict", "text"]
     assert list(d["findings"][0]) == ["id", "passed", "severity", "category", "section", "message", "advice", "evidence",
-                                      "judged", "positive", "restates"]
+                                      "judged", "positive", "restates", "borderline"]
     assert [w["section"] for w in d["words"]][:1] == ["situation"] and d["score"] == answer.score.value
     assert all(round(w["start"], 2) == w["start"] for w in d["words"])  # saved rounded to 2 decimals
     assert AnswerResult.from_dict(d) == r

@@ -235,7 +235,9 @@ def _free_id(store: SessionStore, wanted: str) -> str:
 
 def _land(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], data: dict[str, Any], store: SessionStore, bad) -> str:
     answers = data.get("answers")
-    named = {a.get("audio") for a in answers if isinstance(a, dict)} if isinstance(answers, list) else set()
+    # (a hostile file may put anything under "audio": only names are names)
+    named = {a["audio"] for a in answers if isinstance(a, dict) and isinstance(a.get("audio"), str)} \
+        if isinstance(answers, list) else set()
     audio = [n for n in members if _AUDIO.fullmatch(n)]
     for name in audio:
         if name not in named:

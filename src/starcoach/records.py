@@ -98,6 +98,9 @@ class Finding:
     # The id of a failed finding this one says again (an omission restates the behaviour it lacks):
     # both count in the score, reports list only this one.
     restates: str | None = None
+    # True when the evidence is weak: a failed mistake found only by borderline clauses (the
+    # message asks the candidate to judge the quote), or a behaviour found only so.
+    borderline: bool = False
 
 
 @dataclass(frozen=True, slots=True)

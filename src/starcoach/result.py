@@ -194,7 +194,8 @@ class DeliveryResult:
 def finding_to_dict(f: Finding) -> dict[str, Any]:
     return {"id": f.id, "passed": f.passed, "severity": f.severity, "category": f.category, "section": f.section,
             "message": f.message, "advice": f.advice, "evidence": _evidence_dicts(f.evidence),
-            "judged": f.judged, "positive": f.positive, "restates": f.restates}
+            "judged": f.judged, "positive": f.positive, "restates": f.restates,
+            "borderline": f.borderline}
 
 
 def finding_from_dict(d: dict[str, Any]) -> Finding:
@@ -205,7 +206,8 @@ def finding_from_dict(d: dict[str, Any]) -> Finding:
     return Finding(fid, bool(d.get("passed")), severity, _text(d.get("message"), fid), _text(d.get("advice")),
                    _evidence(d.get("evidence")), _text(d.get("category", "content")), section,
                    judged=d.get("judged") is not False, positive=d.get("positive") is not False,
-                   restates=d.get("restates") if isinstance(d.get("restates"), str) else None)
+                   restates=d.get("restates") if isinstance(d.get("restates"), str) else None,
+                   borderline=d.get("borderline") is True)
 
 
 def _findings(items: Any, damage: list[str]) -> tuple[Finding, ...]:

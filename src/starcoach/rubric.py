@@ -244,9 +244,9 @@ def _pattern_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]
     return hits
 
 
-def _meaning_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]]) -> list[tuple[int, int, bool]]:
-    """Clauses matched by meaning: (start, end, borderline), borderline when a mistake's probe score
-    is below meaning.SURE (there, on the dev answers, false alarms were as common as true ones)."""
+def _meaning_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]]) -> list[tuple[int, int, float | None]]:
+    """Clauses matched by meaning: (start, end, probe score), the score None where the check has
+    no probe (a nearest-example match is on another scale)."""
     if ctx.exemplars is None or ctx.unit_vectors is None or not check.params.get("examples"):
         return []
     ex = ctx.exemplars(check)
@@ -259,8 +259,20 @@ def _meaning_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]
     mistake = check.params.get("expect") == "absent"
     found = best_matches(units, ctx.unit_vectors[inside], ex, threshold=check.params.get("threshold"), who=_who(check),
                          mistake=mistake)
-    unsure = mistake and ex.probe is not None  # a nearest-example match is on another scale
-    return [(m.unit.start, m.unit.end, unsure and m.similarity < meaning.SURE) for m in found]
+    scored = ex.probe is not None
+    return [(m.unit.start, m.unit.end, m.similarity if scored else None) for m in found]
+
+
+def _probe_strength(check: Check, ctx: AnswerContext, spans: list[tuple[int, int]]) -> float | None:
+    """The best probe score of the clauses inside pattern hits: a pattern's words can be there
+    without its meaning ("what was at stake for me was my pride"). None without a probe."""
+    ex = ctx.exemplars(check) if ctx.exemplars is not None and check.params.get("examples") else None
+    if ex is None or ex.probe is None or ctx.unit_vectors is None:
+        return None
+    inside = [i for i, u in enumerate(ctx.units) if any(a <= u.start and u.end <= b for a, b in spans)]
+    if not inside:
+        return None
+    return float((ctx.unit_vectors[inside] @ ex.probe[:-1] + ex.probe[-1]).max())
 
 
 def _who(check: Check) -> str:
@@ -287,7 +299,19 @@ def _phrases(check: Check, ctx: AnswerContext) -> list[Finding]:
     meant = [m for m in _meaning_hits(check, ctx, ranges) if all(m[1] <= a or m[0] >= b for a, b in pattern)]
     count = len(pattern) + len(meant)
     found = [_unit_evidence(ctx, a, b) for a, b in _merge(pattern + [m[:2] for m in meant])]
-    borderline = bool(meant) and not pattern and all(m[2] for m in meant)
+    # How sure the evidence is. A mistake found by meaning alone below meaning.SURE is borderline
+    # (there, on the dev answers, false alarms were as common as true ones). A behaviour is doubtful,
+    # too weak to excuse a mistake (`unless`), when its meaning matches all score below
+    # meaning.SURE_BEHAVIOUR and its pattern hits' clauses do not clear its own threshold: a word
+    # list can hit without the meaning ("customers", "deadline" for stakes).
+    if positive:
+        sure = any(m[2] is None or m[2] >= meaning.SURE_BEHAVIOUR for m in meant)
+        if pattern:
+            strength = _probe_strength(check, ctx, pattern)
+            sure = sure or strength is None or strength >= (p.get("threshold") or meaning.THRESHOLD)
+        borderline = bool(count) and not sure
+    else:
+        borderline = bool(meant) and not pattern and all(m[2] is not None and m[2] < meaning.SURE for m in meant)
     if not count:
         # Nothing heard proves nothing when next to nothing was said: no free pass, no blame.
         said = sum(hi - lo for lo, hi in ranges)
@@ -305,7 +329,7 @@ def _phrases(check: Check, ctx: AnswerContext) -> list[Finding]:
         detail = "" if passed else (f"found {count}" if p["max_count"] else "")
         if not passed and borderline:
             detail = "; ".join(d for d in (detail, BORDERLINE) if d)
-    return [replace(_finding(check, passed, detail, found), positive=positive)]
+    return [replace(_finding(check, passed, detail, found), positive=positive, borderline=borderline and passed == positive)]
 
 
 _METRIC_LABELS = {"wpm": "{:.0f} words a minute", "fillers_per_min": "{:.1f} fillers a minute",
@@ -356,19 +380,34 @@ def _after(check: Check, ctx: AnswerContext, results: dict[str, list[Finding]]) 
 def _resolve_unless(checks: Sequence[Check], findings: list[Finding]) -> list[Finding]:
     """A check with `unless: [other]` does not fail when `other` passed: "I put my concerns aside"
     is no mistake in an answer that goes on to build the rollback, so the report never shows
-    "✗ no guardrails" beside "✓ builds guardrails". An `omission` (a mistake that is the absence of
-    a behaviour: no follow-up, no risk check) fails when that behaviour was looked for, enough was
-    said to judge, and it was not heard: otherwise "✓ no missing follow-up" would stand beside
-    "✗ manager told afterwards"."""
-    judged = {f.id: f for f in findings if f.judged}
+    "✗ no guardrails" beside "✓ builds guardrails". Only a sure pass excuses a mistake: when the
+    behaviour was found only by borderline clauses, the mistake stands and the behaviour is not
+    counted (on the dev answers every mistake cleared by such a match was a real one). An
+    `omission` (a mistake that is the absence of a behaviour: no follow-up, no risk check) fails
+    when that behaviour was looked for, enough was said to judge, and it was not heard: otherwise
+    "✓ no missing follow-up" would stand beside "✗ manager told afterwards"."""
     params = {c.id: c.params for c in checks if c.kind == "phrases"}
+    by_id = {f.id: f for f in findings}
+    withdrawn: dict[str, Finding] = {}
+    for f in findings:  # doubtful behaviours give way to the mistakes they would excuse
+        p = params.get(f.id, {})
+        others = [by_id[o] for o in p.get("unless", ()) if o in by_id and by_id[o].judged and by_id[o].passed]
+        if f.passed or not f.judged or not others or any(not o.borderline for o in others):
+            continue
+        heard = f.message.split(" (")[0].split(": ", 1)[-1].lower()  # "Avoids the common mistake: X" -> "x"
+        for o in others:
+            withdrawn[o.id] = replace(o, passed=False, evidence=(), borderline=False,
+                                      message=f"{o.message} (not counted: too doubtful beside the mistake heard, {heard})")
+    findings = [withdrawn.get(f.id, f) for f in findings]
+    judged = {f.id: f for f in findings if f.judged}
     out = []
     for f in findings:
         p = params.get(f.id, {})
         others = [judged[o] for o in p.get("unless", ()) if o in judged]
         if not f.passed and f.judged and any(o.passed for o in others):
             shown = next(o for o in others if o.passed).message.split(" (")[0]
-            f = replace(f, passed=True, evidence=(), message=f"{f.message} (your answer also shows: {shown.lower()})")
+            f = replace(f, passed=True, evidence=(), borderline=False,
+                        message=f"{f.message} (your answer also shows: {shown.lower()})")
         elif f.passed and f.judged and p.get("omission") and others and not any(o.passed for o in others):
             missing = others[0].message.split(" (")[0]
             f = replace(f, passed=False, message=f"{f.message} (nothing in the answer shows: {missing.lower()})",
