@@ -154,7 +154,8 @@ def sentence_figures(rows: list[dict], checks: dict[str, Check], *, use_meaning:
     return {"hits": dict(hits), "per_item": dict(per_item)}
 
 
-def answer_figures(bank, answers: list[dict]) -> dict:
+def answer_figures(bank, answers: list[dict], scorer=None) -> dict:
+    """`scorer(answer, question)` gives the ScoredAnswer (default: the typed text, times estimated)."""
     caught = [0, 0]
     false_alarm = [0, 0]
     # of the mistakes reported, how many are marked borderline: (labelled, on strong answers)
@@ -163,7 +164,7 @@ def answer_figures(bank, answers: list[dict]) -> dict:
     scores = defaultdict(list)
     for a in answers:
         q = bank.question(a["question"])
-        scored = score_text(a["text"], q, a["level"], bank.rubric)
+        scored = scorer(a, q) if scorer else score_text(a["text"], q, a["level"], bank.rubric)
         by_id = {f.id: f for f in scored.findings}
         mistake_ids = [m.id for m in q.mistakes] + [c.id for c in q.checks if is_mistake(c)]
         for mid in mistake_ids:
