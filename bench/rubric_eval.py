@@ -1,7 +1,7 @@
 """How well the rubric's content checks hear what candidates say in their own words.
 
     python bench/rubric_eval.py [--calibrate] [--set dev|test|test2|test3|test4|test5] [--verbose] [--no-answers]
-    python bench/rubric_eval.py --answers dev|dev2|dev3|test|test2|test3|test5|test6|test7   # whole answers only (answers_<set>.jsonl)
+    python bench/rubric_eval.py --answers dev|dev2|dev3|test|test2|test3|test5|test6|test7|test8   # whole answers only (answers_<set>.jsonl)
     python bench/rubric_eval.py --calibrate-mistakes         # the search MISTAKE_THRESHOLD came from
 
 Sentences: bench/data/rubric_dev.jsonl (written with the bank's examples, used to calibrate the
@@ -254,7 +254,7 @@ def main() -> int:
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--no-answers", action="store_true")
-    ap.add_argument("--answers", choices=("dev", "dev2", "dev3", "test", "test2", "test3", "test5", "test6", "test7"), help="only the whole answers of answers_<set>.jsonl")
+    ap.add_argument("--answers", choices=("dev", "dev2", "dev3", "test", "test2", "test3", "test5", "test6", "test7", "test8"), help="only the whole answers of answers_<set>.jsonl")
     ap.add_argument("--calibrate-mistakes", action="store_true",
                     help="search MISTAKE_THRESHOLD on the dev sentences and the dev whole answers")
     args = ap.parse_args()
