@@ -276,6 +276,11 @@ class Match:
     example: str  # that example
 
 
+def probe_scores(vectors: np.ndarray, ex: Exemplars) -> np.ndarray:
+    """Each vector's score from the check's probe (a ridge regression: +1 for its examples)."""
+    return vectors @ ex.probe[:-1] + ex.probe[-1]
+
+
 def best_matches(units: Sequence[Unit], vectors: np.ndarray, ex: Exemplars, *, threshold: float | None = None,
                  margin: float | None = None, who: str = "self", mistake: bool = False) -> list[Match]:
     """The units that match the check, best first, at most one per stretch of words.
@@ -291,7 +296,7 @@ def best_matches(units: Sequence[Unit], vectors: np.ndarray, ex: Exemplars, *, t
     sims = vectors @ ex.pos.T  # (units, examples)
     negs = (vectors @ ex.neg.T).max(axis=1) if len(ex.counter) else np.full(len(units), -1.0)
     if ex.probe is not None:
-        scores = vectors @ ex.probe[:-1] + ex.probe[-1]
+        scores = probe_scores(vectors, ex)
         threshold = (MISTAKE_THRESHOLD if mistake else THRESHOLD) if threshold is None else threshold
     else:
         threshold = KNN_THRESHOLD if threshold is None else threshold

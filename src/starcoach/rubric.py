@@ -16,7 +16,7 @@ from starcoach import meaning, safe_regex
 from starcoach.bank import Targets
 from starcoach.bank_checks import SEVERITIES, Check
 from starcoach.delivery import Delivery
-from starcoach.meaning import Exemplars, Unit, best_matches
+from starcoach.meaning import Exemplars, Unit, best_matches, probe_scores
 from starcoach.records import Evidence, Finding, Score, Section, Word, join_words
 from starcoach.text import normalise
 from starcoach.timing import Timing
@@ -252,7 +252,7 @@ def _meaning_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]
     ex = ctx.exemplars(check)
     if ex is None:
         return []
-    inside = [i for i, u in enumerate(ctx.units) if any(lo <= u.start and u.end <= hi for lo, hi in ranges)]
+    inside = _units_within(ctx, ranges)
     if not inside:
         return []
     units = [ctx.units[i] for i in inside]
@@ -269,10 +269,13 @@ def _probe_strength(check: Check, ctx: AnswerContext, spans: list[tuple[int, int
     ex = ctx.exemplars(check) if ctx.exemplars is not None and check.params.get("examples") else None
     if ex is None or ex.probe is None or ctx.unit_vectors is None:
         return None
-    inside = [i for i, u in enumerate(ctx.units) if any(a <= u.start and u.end <= b for a, b in spans)]
-    if not inside:
-        return None
-    return float((ctx.unit_vectors[inside] @ ex.probe[:-1] + ex.probe[-1]).max())
+    inside = _units_within(ctx, spans)
+    return float(probe_scores(ctx.unit_vectors[inside], ex).max()) if inside else None
+
+
+def _units_within(ctx: AnswerContext, spans: list[tuple[int, int]]) -> list[int]:
+    """The indices of the units lying wholly inside one of the word spans."""
+    return [i for i, u in enumerate(ctx.units) if any(a <= u.start and u.end <= b for a, b in spans)]
 
 
 def _who(check: Check) -> str:
