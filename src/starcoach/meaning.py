@@ -56,6 +56,11 @@ FLOOR = 0.45  # and its closest example must be at least this similar: a probe i
 POLARITY_MARGIN = 0.1
 PROBE_L2 = 1.0
 OWN_COUNTER_WEIGHT = 3.0
+# A counter-example of the other polarity than most of the check's examples ("I didn't check
+# anything" against "checks the logs first") differs from them mostly by a negation word, which the
+# embedding barely sees and the word list decides anyway; at full weight it taught the probe to
+# avoid the topic itself ("So I checked some things first" scored under the bar).
+FLIPPED_COUNTER_WEIGHT = 0.3
 BACKGROUND_WEIGHT = 0.3
 NEAR_CHECK = 0.55  # another check whose examples' centroid is this close is not background
 MIN_PROBE_EXAMPLES = 5  # a probe needs this many examples and this many (weighted) negatives
@@ -106,8 +111,14 @@ def normalise(text: str) -> str:
                            apostrophes=CURLY_APOSTROPHES)
 
 
+# What may stand before a clause's own "so" without making it a purpose clause: "(and) so I didn't
+# check anything" is the act itself, negated.
+_LEAD_ONLY = re.compile(r"\W*(?:(?:and|but|well|um|uh|like|then|ok|okay|right|honestly|anyway)\W+)*")
+
+
 def negated(text: str) -> bool:
-    text = _SIDE_NEG.sub(" ", text.lower().replace("\u2019", "'"))
+    text = text.lower().replace("\u2019", "'")
+    text = _SIDE_NEG.sub(lambda m: m[0] if _LEAD_ONLY.fullmatch(text[:m.start()]) else " ", text)
     return bool(_NEG.search(_NOT_ONLY.sub(" ", normalise(text))))
 
 
@@ -243,12 +254,16 @@ def fit_probes(exemplars: Sequence[Exemplars]) -> list[np.ndarray | None]:
     cent = np.stack([e.pos.mean(axis=0) / max(1e-9, float(np.linalg.norm(e.pos.mean(axis=0)))) for e in exemplars])
     near = cent @ cent.T
 
-    def gram(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def gram(x: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         xb = np.hstack([x, np.ones((len(x), 1), dtype=x.dtype)]).astype(np.float64)
-        return xb.T @ xb, xb.sum(axis=0)
+        wx = xb if w is None else xb * w[:, None]
+        return wx.T @ xb, wx.sum(axis=0)
 
     pos = [gram(e.pos) for e in exemplars]
     neg = [gram(e.neg) if len(e.neg) else (0.0, 0.0) for e in exemplars]
+    # a check's own counter-examples, those of the other polarity than most of its examples weighed less
+    own_w = [np.where(e.neg_negated != (e.pos_negated.mean() > 0.5), FLIPPED_COUNTER_WEIGHT, 1.0) for e in exemplars]
+    own = [gram(e.neg, w) if len(e.neg) else (0.0, 0.0) for e, w in zip(exemplars, own_w, strict=True)]
     counter_total = sum(g for g, _ in neg)
     counter_sum = sum(v for _, v in neg)
     d = exemplars[0].pos.shape[1] + 1
@@ -259,10 +274,10 @@ def fit_probes(exemplars: Sequence[Exemplars]) -> list[np.ndarray | None]:
         g_bg = BACKGROUND_WEIGHT * (counter_total - neg[k][0] + sum(pos[o][0] for o in far))
         s_bg = BACKGROUND_WEIGHT * (counter_sum - neg[k][1] + sum(pos[o][1] for o in far))
         n_bg = BACKGROUND_WEIGHT * (sum(len(x.neg) for x in exemplars) - len(e.neg) + sum(len(exemplars[o].pos) for o in far))
-        n_neg = n_bg + OWN_COUNTER_WEIGHT * len(e.neg)
+        n_neg = n_bg + OWN_COUNTER_WEIGHT * float(own_w[k].sum())
         w_pos = n_neg / max(1, len(e.pos))  # balance the classes
-        a = w_pos * pos[k][0] + OWN_COUNTER_WEIGHT * (neg[k][0] if len(e.neg) else 0.0) + g_bg + PROBE_L2 * np.eye(d)
-        b = w_pos * pos[k][1] - OWN_COUNTER_WEIGHT * (neg[k][1] if len(e.neg) else 0.0) - s_bg
+        a = w_pos * pos[k][0] + OWN_COUNTER_WEIGHT * own[k][0] + g_bg + PROBE_L2 * np.eye(d)
+        b = w_pos * pos[k][1] - OWN_COUNTER_WEIGHT * own[k][1] - s_bg
         # Too few sentences to fit a probe on (a small bank): match by nearest example instead.
         enough = len(e.pos) >= MIN_PROBE_EXAMPLES and n_neg >= MIN_PROBE_NEGATIVES * BACKGROUND_WEIGHT
         out.append(np.linalg.solve(a, b).astype(np.float32) if enough else None)
@@ -391,7 +406,8 @@ class Reader:
         cache (named by a hash of every sentence and setting that goes into them)."""
         if not built:
             return []
-        settings = (PROBE_L2, OWN_COUNTER_WEIGHT, BACKGROUND_WEIGHT, NEAR_CHECK, MIN_PROBE_EXAMPLES, MIN_PROBE_NEGATIVES)
+        settings = (PROBE_L2, OWN_COUNTER_WEIGHT, FLIPPED_COUNTER_WEIGHT, BACKGROUND_WEIGHT, NEAR_CHECK,
+                    MIN_PROBE_EXAMPLES, MIN_PROBE_NEGATIVES)
         digest = hashlib.sha1(repr((keys, settings, self.name)).encode()).hexdigest()[:16]
         folders = [p.parent for p in (*self.cache.seed, self.cache.path) if p is not None]
         for folder in folders:
