@@ -4,6 +4,7 @@ exemplar matching, whole-clause evidence, thin answers judged as such, `unless` 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,8 @@ def test_polarity_first_person_and_reported_speech() -> None:
     assert not negated("I set up a callback line so nobody sat in a queue") and not negated("we needed five nurses, not four")
     assert not negated("I told the leads so they wouldn't be surprised")
     assert negated("I never told them so they wouldn't worry") and negated("I didn't write it down, not once")
+    # a "so" that opens the clause is the act itself, not a purpose after it
+    assert negated("so i didn't check anything, i just pushed it") and negated("And so we never asked")
     assert impersonal("honestly, there was no deadline") and impersonal("it was a gut call")
     assert not impersonal("the PM went along with it") and not impersonal("my manager checked the logs")
 
@@ -105,6 +108,39 @@ def test_a_negated_clause_nearest_an_affirmative_example(counter_vector, counter
     vectors = np.tile(np.array([0.95, 0.312, 0.0], dtype=np.float32), (len(units), 1))
     ex = _probe_exemplars(counter_vector, counter_negated)
     assert bool(best_matches(units, vectors, ex)) is kept
+
+
+def _exemplars(axis: int, *, flipped_counters: bool, dim: int = 16, seed: int = 0) -> Exemplars:
+    """Six examples near one axis, and six counter-examples near it too: negations of the
+    examples ("I didn't check anything") when flipped_counters, else affirmative near misses."""
+    rng = np.random.default_rng(seed + axis)
+
+    def near(n: int) -> np.ndarray:
+        v = np.eye(dim)[axis] + 0.3 * rng.standard_normal((n, dim))
+        return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+    return Exemplars(tuple(f"e{axis}-{i}" for i in range(6)), tuple(f"c{axis}-{i}" for i in range(6)), near(6), near(6),
+                     np.zeros(6, dtype=bool), np.full(6, flipped_counters))
+
+
+@pytest.mark.parametrize("flipped", [True, False])
+def test_counter_examples_of_the_other_polarity_weigh_less_in_a_probe(monkeypatch, flipped: bool) -> None:
+    """Polarity is the word list's job: a negated counter-example of an affirmative check must not
+    teach its probe to shun the topic. Counter-examples of the examples' own polarity keep full weight."""
+    from starcoach import meaning
+
+    checks = [_exemplars(k, flipped_counters=flipped and k == 0) for k in range(4)]
+    query = np.eye(16, dtype=np.float32)[:1]  # an affirmative clause on check 0's topic
+
+    def score(weight: float) -> float:
+        monkeypatch.setattr(meaning, "FLIPPED_COUNTER_WEIGHT", weight)
+        probe = meaning.fit_probes(checks)[0]
+        return float(meaning.probe_scores(query, replace(checks[0], probe=probe))[0])
+
+    if flipped:
+        assert score(0.3) > score(1.0) + 0.02
+    else:
+        assert score(0.3) == pytest.approx(score(1.0))
 
 
 def test_units_are_clauses_then_pairs_inside_a_sentence() -> None:
