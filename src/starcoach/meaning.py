@@ -137,7 +137,8 @@ def reported(text: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Unit:
-    """A clause (or two adjacent clauses of one sentence) of the answer: the unit a check matches."""
+    """A clause, two adjacent clauses of one sentence, or a piece of a long clause: the unit a
+    check matches."""
 
     start: int  # first word index
     end: int  # one past the last word
@@ -147,14 +148,23 @@ class Unit:
     reported: bool
     impersonal: bool  # names no one: still the candidate's own claim
     lead_in: bool  # ends with a colon ("I told the team:"): it says nothing until what follows
+    clause: tuple[int, int] | None = None  # for a piece, the clause it was cut from (what evidence quotes)
+
+
+# A clause this long is matched piece by piece as well: the mistake is often one phrase of a long
+# clause ("I was honest with them, told them it wasn't my call and we cracked on"), and the rest of
+# the clause dilutes its vector. Pieces are cut after a comma or semicolon and before a joining word.
+PIECE_FROM = 12
+PIECE_MIN = 4  # words; shorter pieces say too little to match
+_JOINS = frozenset({"and", "but", "so", "because", "which", "while", "although", "though", "then"})
 
 
 def units_from_spans(words: Sequence[Word], spans: Sequence[tuple[int, int, bool]]) -> list[Unit]:
     """Units from clause spans (start, end, starts_sentence): first each clause, in order (so
     unit i is clause i), then each pair of neighbouring clauses inside one sentence, because a
-    comma can split one thought in two ("even though I still disagreed, | I shipped it"). A
-    clause ending in a colon is matched only with what it introduces, even across a sentence start
-    ("I told the team: | Here's what we're building.")."""
+    comma can split one thought in two ("even though I still disagreed, | I shipped it"), then the
+    pieces of long clauses (`_pieces`). A clause ending in a colon is matched only with what it
+    introduces, even across a sentence start ("I told the team: | Here's what we're building.")."""
 
     def unit(a: int, b: int) -> Unit:
         text = join_words(words[a:b])
@@ -165,6 +175,31 @@ def units_from_spans(words: Sequence[Word], spans: Sequence[tuple[int, int, bool
     for i, ((a, _b, _s), (_a2, b2, starts2)) in enumerate(itertools.pairwise(spans)):
         if (not starts2 or out[i].lead_in) and b2 - a <= 45:
             out.append(unit(a, b2))
+    for a, b, _starts in spans:
+        out += _pieces(words, a, b)
+    return out
+
+
+def _pieces(words: Sequence[Word], a: int, b: int) -> list[Unit]:
+    """The pieces of clause a..b (PIECE_FROM words or more). A piece cut at a comma keeps a
+    negation said before it in the clause ("I never said, to anyone on the team, that I
+    disagreed"); one that starts with a joining word starts afresh ("I never argued, but I told
+    my leads I disagreed")."""
+    if b - a < PIECE_FROM:
+        return []
+
+    def bare(i: int) -> str:
+        return words[i].text.strip(",.;:!?\"'()").lower()
+
+    cuts = [a] + [i for i in range(a + 1, b) if words[i - 1].text.endswith((",", ";")) or bare(i) in _JOINS] + [b]
+    lead_in = words[b - 1].text.rstrip().endswith(":")  # every piece of a lead-in waits for what follows
+    out = []
+    for x, y in itertools.pairwise(cuts):
+        if y - x < PIECE_MIN or y - x == b - a:
+            continue
+        text = join_words(words[x:y])
+        neg = negated(text) or (bare(x) not in _JOINS and negated(join_words(words[a:y])))
+        out.append(Unit(x, y, text, neg, first_person(text), reported(text), impersonal(text), lead_in, clause=(a, b)))
     return out
 
 

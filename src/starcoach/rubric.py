@@ -209,10 +209,11 @@ def _unit_evidence(ctx: AnswerContext, a: int, b: int) -> Evidence:
 
 
 def _clause_of(ctx: AnswerContext, a: int, b: int) -> Unit | None:
-    """The smallest unit holding words a..b (inclusive)."""
+    """The smallest clause or pair of clauses holding words a..b (inclusive); never a piece, which
+    would hide a negation said before it."""
     best = None
     for u in ctx.units:
-        if u.start <= a and b < u.end and (best is None or u.end - u.start < best.end - best.start):
+        if u.clause is None and u.start <= a and b < u.end and (best is None or u.end - u.start < best.end - best.start):
             best = u
     return best
 
@@ -260,7 +261,15 @@ def _meaning_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]
     found = best_matches(units, ctx.unit_vectors[inside], ex, threshold=check.params.get("threshold"), who=_who(check),
                          mistake=mistake)
     scored = ex.probe is not None
-    return [(m.unit.start, m.unit.end, m.similarity if scored else None) for m in found]
+    # a piece is quoted as its whole clause (inside the scope), once however many of its pieces matched
+    best: dict[tuple[int, int], float | None] = {}
+    for m in found:
+        a, b = m.unit.clause or (m.unit.start, m.unit.end)
+        lo, hi = next(((lo, hi) for lo, hi in ranges if lo <= m.unit.start < hi), (a, b))
+        span, score = (max(a, lo), min(b, hi)), (m.similarity if scored else None)
+        if span not in best or (score is not None and score > (best[span] or -np.inf)):
+            best[span] = score
+    return [(a, b, sc) for (a, b), sc in sorted(best.items())]
 
 
 def _probe_strength(check: Check, ctx: AnswerContext, spans: list[tuple[int, int]]) -> float | None:
