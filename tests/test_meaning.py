@@ -150,6 +150,51 @@ def test_units_are_clauses_then_pairs_inside_a_sentence() -> None:
     assert all(u.start < u.end for u in units)
 
 
+def test_a_long_clause_is_matched_piece_by_piece_too() -> None:
+    _words, units = units_of("I finished the migration over the weekend with the whole platform crew, "
+                            "told my leads I had doubts about it and then we all went home early.")
+    (clause,) = [u for u in units if u.clause is None]
+    pieces = [u for u in units if u.clause is not None]
+    assert [p.text for p in pieces] == ["I finished the migration over the weekend with the whole platform crew,",
+                                        "told my leads I had doubts about it", "then we all went home early."]
+    assert all(p.clause == (clause.start, clause.end) for p in pieces)
+    # a short clause is not cut
+    assert all(u.clause is None for u in units_of("I told my leads, quietly, that I had doubts.")[1])
+
+
+def test_a_piece_keeps_a_negation_said_before_it_unless_a_joining_word_starts_it_afresh() -> None:
+    _words, units = units_of("I never said, to anyone on the team at the time, that my leads knew what I thought.")
+    assert all(u.negated for u in units)
+    _words, units = units_of("We had argued for weeks without a decision and nobody knew, so I told my leads I had doubts.")
+    fresh = [u for u in units if u.text.startswith("so I told")]
+    assert fresh and not any(u.negated for u in fresh)
+
+
+def test_every_piece_of_a_lead_in_waits_for_what_follows() -> None:
+    _words, units = units_of("Six weeks before the cutover was due to start, the director brought in a new partner commitment: "
+                             "a launch.")
+    assert all(u.lead_in for u in units if u.clause is not None)
+
+
+def test_a_piece_match_is_quoted_as_its_whole_clause(tmp_path: Path) -> None:
+    bank = load_bank(exemplar_bank(tmp_path))
+    q = bank.question("tiny")
+    clause = ("We kept the rollback runbook, the alerts and the monitoring in place for the vendor flow while my "
+              "leads knew about my doubts.")
+    diluted = ANSWER.replace("Honestly a couple of my leads knew about my doubts.", clause)
+    reader = Reader(TopicEmbedder(TOPICS))
+    # the whole clause is mostly about the rollback: by itself it would not match
+    ex = reader.prepare(scoring.bank_checks(q, bank.rubric))(next(m.check for m in q.mistakes if m.id == "leak"))
+    _words, units = units_of(clause)
+    whole = [u for u in units if u.clause is None]
+    assert not best_matches(whole, reader.embed([u.text for u in whole]), ex, mistake=True)
+    scored = scoring.score_text(diluted, q, "em", bank.rubric, meaning=reader)
+    leak = next(f for f in scored.findings if f.id == "leak")
+    assert not leak.passed
+    (quote,) = leak.evidence
+    assert quote.text == clause
+
+
 def test_a_clause_ending_in_a_colon_is_matched_only_with_what_it_introduces() -> None:
     reader = Reader(TopicEmbedder(TOPICS))
     ex = Exemplars.build(EXAMPLES, COUNTER, reader.cache)
