@@ -19,6 +19,7 @@ from starcoach.errors import StarcoachError
 from starcoach.meaning import (
     Exemplars,
     Reader,
+    Unit,
     VectorCache,
     best_matches,
     first_person,
@@ -168,6 +169,23 @@ def test_a_piece_keeps_a_negation_said_before_it_unless_a_joining_word_starts_it
     _words, units = units_of("We had argued for weeks without a decision and nobody knew, so I told my leads I had doubts.")
     fresh = [u for u in units if u.text.startswith("so I told")]
     assert fresh and not any(u.negated for u in fresh)
+
+
+def test_a_piece_of_a_clause_is_blamed_for_a_mistake_only_when_sure() -> None:
+    from starcoach import meaning
+
+    e = np.eye(8, dtype=np.float32)
+    ex = Exemplars(("my leads knew I disagreed",), ("I kept it to myself",), e[:1], e[1:2], np.array([False]),
+                   np.array([False]), probe=np.concatenate([e[0], [0.0]]).astype(np.float32))
+    score = (meaning.MISTAKE_THRESHOLD + meaning.SURE) / 2  # clears the bar, not sure
+    v = np.stack([score * e[0] + np.sqrt(1 - score**2) * e[2]] * 2).astype(np.float32)
+    clause = Unit(0, 14, "and my leads knew I disagreed, which was fine", False, True, False, False, False)
+    piece = Unit(0, 6, "and my leads knew I disagreed,", False, True, False, False, False, clause=(0, 14))
+    assert best_matches([clause], v[:1], ex, mistake=True)
+    assert not best_matches([piece], v[:1], ex, mistake=True)
+    assert best_matches([piece], v[:1], ex, threshold=0.2)  # a behaviour's pieces count at its own bar
+    sure = np.stack([0.9 * e[0] + np.sqrt(1 - 0.81) * e[2]]).astype(np.float32)
+    assert best_matches([piece], sure, ex, mistake=True)
 
 
 def test_every_piece_of_a_lead_in_waits_for_what_follows() -> None:

@@ -364,6 +364,8 @@ def best_matches(units: Sequence[Unit], vectors: np.ndarray, ex: Exemplars, *, t
             # the probe decides, unless polarity says otherwise (POLARITY_MARGIN)
             if float(scores[i]) < threshold or row[j] < FLOOR or _other_polarity(vectors[i], sims[i], u.negated, ex):
                 continue
+            if mistake and u.clause is not None and float(scores[i]) < SURE:
+                continue  # a fragment is blamed only when sure: on dev its borderline matches were 3 true, 4 false
             found.append(Match(u, float(scores[i]), ex.examples[j]))
         elif float(row[j]) >= threshold and float(row[j]) - float(negs[i]) >= margin:
             found.append(Match(u, float(row[j]), ex.examples[j]))
