@@ -166,18 +166,29 @@ def units_from_spans(words: Sequence[Word], spans: Sequence[tuple[int, int, bool
     pieces of long clauses (`_pieces`). A clause ending in a colon is matched only with what it
     introduces, even across a sentence start ("I told the team: | Here's what we're building.")."""
 
-    def unit(a: int, b: int) -> Unit:
-        text = join_words(words[a:b])
-        return Unit(a, b, text, negated(text), first_person(text), reported(text), impersonal(text),
-                    text.rstrip().endswith(":"))
-
-    out = [unit(a, b) for a, b, _starts in spans]
+    out = [_unit(words, a, b) for a, b, _starts in spans]
     for i, ((a, _b, _s), (_a2, b2, starts2)) in enumerate(itertools.pairwise(spans)):
         if (not starts2 or out[i].lead_in) and b2 - a <= 45:
-            out.append(unit(a, b2))
+            out.append(_unit(words, a, b2))
     for a, b, _starts in spans:
         out += _pieces(words, a, b)
     return out
+
+
+def _unit(words: Sequence[Word], a: int, b: int, *, clause: tuple[int, int] | None = None) -> Unit:
+    """Words a..b as a unit, read from their own text; a piece of `clause` also takes the clause's
+    negation (said before it, unless it starts afresh with a joining word) and its lead-in."""
+    text = join_words(words[a:b])
+    neg, lead_in = negated(text), text.rstrip().endswith(":")
+    if clause is not None:
+        start, end = clause
+        neg = neg or (_bare(words[a].text) not in _JOINS and negated(join_words(words[start:b])))
+        lead_in = words[end - 1].text.rstrip().endswith(":")  # every piece of a lead-in waits for what follows
+    return Unit(a, b, text, neg, first_person(text), reported(text), impersonal(text), lead_in, clause)
+
+
+def _bare(token: str) -> str:
+    return token.strip(",.;:!?\"'()").lower()
 
 
 def _pieces(words: Sequence[Word], a: int, b: int) -> list[Unit]:
@@ -187,20 +198,9 @@ def _pieces(words: Sequence[Word], a: int, b: int) -> list[Unit]:
     my leads I disagreed")."""
     if b - a < PIECE_FROM:
         return []
-
-    def bare(i: int) -> str:
-        return words[i].text.strip(",.;:!?\"'()").lower()
-
-    cuts = [a] + [i for i in range(a + 1, b) if words[i - 1].text.endswith((",", ";")) or bare(i) in _JOINS] + [b]
-    lead_in = words[b - 1].text.rstrip().endswith(":")  # every piece of a lead-in waits for what follows
-    out = []
-    for x, y in itertools.pairwise(cuts):
-        if y - x < PIECE_MIN or y - x == b - a:
-            continue
-        text = join_words(words[x:y])
-        neg = negated(text) or (bare(x) not in _JOINS and negated(join_words(words[a:y])))
-        out.append(Unit(x, y, text, neg, first_person(text), reported(text), impersonal(text), lead_in, clause=(a, b)))
-    return out
+    cuts = [a] + [i for i in range(a + 1, b) if words[i - 1].text.endswith((",", ";")) or _bare(words[i].text) in _JOINS]
+    return [_unit(words, x, y, clause=(a, b)) for x, y in itertools.pairwise([*cuts, b])
+            if PIECE_MIN <= y - x < b - a]
 
 
 class VectorCache:
@@ -445,7 +445,9 @@ class Reader:
             return []
         settings = (PROBE_L2, OWN_COUNTER_WEIGHT, FLIPPED_COUNTER_WEIGHT, BACKGROUND_WEIGHT, NEAR_CHECK,
                     MIN_PROBE_EXAMPLES, MIN_PROBE_NEGATIVES)
-        digest = hashlib.sha1(repr((keys, settings, self.name)).encode()).hexdigest()[:16]
+        # the examples' polarity is read by the word list (`negated`), which the text alone does not fix
+        polarity = tuple((e.pos_negated.tobytes(), e.neg_negated.tobytes()) for e in built)
+        digest = hashlib.sha1(repr((keys, settings, polarity, self.name)).encode()).hexdigest()[:16]
         folders = [p.parent for p in (*self.cache.seed, self.cache.path) if p is not None]
         for folder in folders:
             try:

@@ -267,7 +267,7 @@ def _meaning_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]
         a, b = m.unit.clause or (m.unit.start, m.unit.end)
         lo, hi = next(((lo, hi) for lo, hi in ranges if lo <= m.unit.start < hi), (a, b))
         span, score = (max(a, lo), min(b, hi)), (m.similarity if scored else None)
-        if span not in best or (score is not None and score > (best[span] or -np.inf)):
+        if span not in best or (score is not None and score > best[span]):  # scores all None or all numbers
             best[span] = score
     return [(a, b, sc) for (a, b), sc in sorted(best.items())]
 
