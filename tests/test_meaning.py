@@ -350,8 +350,33 @@ def test_an_omission_fails_when_the_behaviour_it_lacks_was_not_heard(tmp_path: P
 def test_an_omission_needs_unless_and_a_yes_or_no(tmp_path: Path) -> None:
     with pytest.raises(StarcoachError, match=r"tiny\.yaml: mistakes\[0\]\.omission: an omission needs `unless"):
         load_bank(exemplar_bank(tmp_path, omission=True))
-    with pytest.raises(StarcoachError, match=r"tiny\.yaml: mistakes\[0\]\.omission: expected true or false"):
+    with pytest.raises(StarcoachError, match=r"tiny\.yaml: mistakes\[0\]\.omission: expected true, false or a list"):
         load_bank(exemplar_bank(tmp_path / "2", unless=["wrote"], omission="yes"))
+    with pytest.raises(StarcoachError, match=r"tiny\.yaml: mistakes\[0\]\.omission: expected true, false or a non-empty"):
+        load_bank(exemplar_bank(tmp_path / "3", omission=[]))
+    with pytest.raises(StarcoachError, match=r"tiny\.yaml: leak\.omission: no check 'nothing-like-it'"):
+        load_bank(exemplar_bank(tmp_path / "4", omission=["nothing-like-it"]))
+
+
+def test_an_omission_of_listed_checks_fails_without_them_and_they_excuse_nothing(tmp_path: Path) -> None:
+    # `omission: [wrote]`: the mistake is also the memo's absence, but a memo does not excuse a leak
+    # that was said (the level checks: "one team, two weeks" stands beside a review gate)
+    bank = load_bank(exemplar_bank(tmp_path, omission=["wrote"]))
+    q = bank.question("tiny")
+    reader = Reader(TopicEmbedder(TOPICS))
+
+    def findings(text: str) -> dict:
+        return {f.id: f for f in scoring.score_text(text, q, "em", bank.rubric, meaning=reader).findings}
+
+    no_leak = ANSWER.replace("Honestly a couple of my leads knew about my doubts. ", "")
+    got = findings(no_leak.replace("I wrote a memo to my director with the traces", "I rang my director with the traces"))
+    assert not got["wrote"].passed and not got["leak"].passed and not got["leak"].evidence
+    assert "nothing in the answer shows: wrote it down" in got["leak"].message and got["leak"].restates == "wrote"
+    got = findings(ANSWER)  # the memo is there and so is the leak: the leak stands, quoted
+    assert got["wrote"].passed and not got["leak"].passed and got["leak"].evidence
+    assert "your answer also shows" not in got["leak"].message
+    got = findings(no_leak)  # the memo and no leak: clean
+    assert got["wrote"].passed and got["leak"].passed
 
 
 def test_a_thin_answer_earns_nothing_for_what_it_did_not_say(tmp_path: Path) -> None:

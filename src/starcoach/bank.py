@@ -272,9 +272,10 @@ def load_bank(folder: Path | None = None) -> Bank:
             raise StarcoachError(f"{path}: check id {sorted(clash)[0]!r} is already used by {rubric_path.name}")
         known = {c.id for c in q.all_checks()} | {c.id for c in rubric.checks}
         for c in q.all_checks():
-            for other in c.params.get("unless", ()):
-                if other not in known:
-                    raise StarcoachError(f"{path}: {c.id}.unless: no check {other!r} in this question or the rubric")
+            for field in ("unless", "omission"):
+                for other in c.params.get(field, ()):
+                    if other not in known:
+                        raise StarcoachError(f"{path}: {c.id}.{field}: no check {other!r} in this question or the rubric")
             after = c.params.get("after")
             if after is not None and after not in known:
                 raise StarcoachError(f"{path}: {c.id}.after: no check {after!r} in this question or the rubric")

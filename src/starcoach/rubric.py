@@ -396,7 +396,7 @@ def _resolve_unless(checks: Sequence[Check], findings: list[Finding]) -> list[Fi
     behaviour was found only by borderline clauses, the mistake stands and the behaviour is not
     counted (on the dev answers every mistake cleared by such a match was a real one). An
     `omission` (a mistake that is the absence of a behaviour: no follow-up, no risk check) fails
-    when that behaviour was looked for, enough was said to judge, and it was not heard: otherwise
+    when those behaviours were looked for, enough was said to judge, and none was heard: otherwise
     "✓ no missing follow-up" would stand beside "✗ manager told afterwards"."""
     params = {c.id: c.params for c in checks if c.kind == "phrases"}
     by_id = {f.id: f for f in findings}
@@ -420,10 +420,12 @@ def _resolve_unless(checks: Sequence[Check], findings: list[Finding]) -> list[Fi
             shown = next(o for o in others if o.passed).message.split(" (")[0]
             f = replace(f, passed=True, evidence=(), borderline=False,
                         message=f"{f.message} (your answer also shows: {shown.lower()})")
-        elif f.passed and f.judged and p.get("omission") and others and not any(o.passed for o in others):
-            missing = others[0].message.split(" (")[0]
-            f = replace(f, passed=False, message=f"{f.message} (nothing in the answer shows: {missing.lower()})",
-                        restates=others[0].id)
+        elif f.passed and f.judged and (lacking := [judged[o] for o in p.get("omission", ()) if o in judged]) \
+                and not any(o.passed for o in lacking):
+            missing = lacking[0].message.split(" (")[0]
+            # the quotes of a passed check with max_count > 0 are no evidence of an absence
+            f = replace(f, passed=False, evidence=(), borderline=False,
+                        message=f"{f.message} (nothing in the answer shows: {missing.lower()})", restates=lacking[0].id)
         out.append(f)
     return out
 
