@@ -424,8 +424,8 @@ def _resolve_unless(checks: Sequence[Check], findings: list[Finding]) -> list[Fi
                 and not any(o.passed for o in lacking):
             missing = lacking[0].message.split(" (")[0]
             # the quotes of a passed check with max_count > 0 are no evidence of an absence
-            f = replace(f, passed=False, evidence=(), borderline=False,
-                        message=f"{f.message} (nothing in the answer shows: {missing.lower()})", restates=lacking[0].id)
+            f = replace(f, passed=False, evidence=(), restates=lacking[0].id,
+                        message=f"{f.message} (nothing in the answer shows: {missing.lower()})")
         out.append(f)
     return out
 
