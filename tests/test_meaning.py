@@ -56,6 +56,12 @@ def test_polarity_first_person_and_reported_speech() -> None:
     assert first_person("my leads knew") and not first_person("the team knew about the risk")
     assert reported("My VP said we had no choice") and reported("so the CTO insisted we ship")
     assert not reported("I said we had a plan")
+    # a view reported after an opening that is not the candidate's own is someone else's too ...
+    assert reported("He was fine with it, but he said he'd rather I'd rung him first")
+    assert reported("She signed it off, though she said she'd have liked a call")
+    # ... but not after the candidate's own words, nor someone else's act without their words
+    assert not reported("I told the team I disagreed, and they said fine")
+    assert not reported("He was fine with it, and I logged the change that night")
     assert not negated("it was urgent, not just convenient") and negated("it was not urgent")
     # a purpose, a result or a contrast negated is not the act negated
     assert not negated("I set up a callback line so nobody sat in a queue") and not negated("we needed five nurses, not four")

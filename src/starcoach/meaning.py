@@ -99,6 +99,9 @@ _REPORTED = re.compile(
     + r" (?:\w+ )?(?:said|told|insisted|replied|answered|argued|thought|felt|believed|wanted|decided|"
     r"claimed|asked|kept saying|made it clear|was clear)\b"
 )
+# the parts of a clause a view may be reported in after its opening ("..., but he said ...")
+_SEGMENT = re.compile(r"[,;]\s+|\s+(?=(?:but|and|so|though|although|which)\b)", re.I)
+_JOINER = re.compile(r"^(?:though|although|which) ")
 
 
 def normalise(text: str) -> str:
@@ -131,8 +134,15 @@ def impersonal(text: str) -> bool:
 
 
 def reported(text: str) -> bool:
-    """Someone else's words or view, not the candidate's ("my VP said we had no choice")."""
-    return bool(_REPORTED.search(normalise(text)))
+    """Someone else's words or view, not the candidate's ("my VP said we had no choice"; "he was
+    fine with it, but he said he'd rather I'd rung him": a view reported after an opening that
+    is not the candidate's own)."""
+    if _REPORTED.search(normalise(text)):
+        return True
+    parts = [p for p in _SEGMENT.split(text) if p.strip()]
+    return len(parts) > 1 and not first_person(parts[0]) and any(
+        _REPORTED.search(_JOINER.sub("", normalise(p))) for p in parts[1:])
+
 
 
 @dataclass(frozen=True, slots=True)
