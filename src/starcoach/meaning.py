@@ -144,7 +144,6 @@ def reported(text: str) -> bool:
         _REPORTED.search(_JOINER.sub("", normalise(p))) for p in parts[1:])
 
 
-
 @dataclass(frozen=True, slots=True)
 class Unit:
     """A clause, two adjacent clauses of one sentence, or a piece of a long clause: the unit a
