@@ -91,15 +91,11 @@ def meaning_params(node: Node, *, expect: str) -> dict[str, Any]:
         # a mistake is the candidate's own; evidence of a behaviour may be said any way
         "who": node.get("who", "self" if expect == "absent" else "anyone").choice(("self", "anyone")),
         "unless": tuple(i.ident() for i in node.get("unless", []).items()),
-        # the behaviours whose absence is the mistake: it fails when none of them was heard either
-        "omission": _omission(node),
         "after": node.get("after").ident() if node.mapping().get("after") is not None else None,
         "min_words": int(node.get("min_words", 0).number(0)),
     }
-    if params["omission"] is True:
-        if not params["unless"]:
-            raise node.get("omission").fail("an omission needs `unless: [the behaviour it is the absence of]`")
-        params["omission"] = params["unless"]
+    # the behaviours whose absence is the mistake: it fails when none of them was heard either
+    params["omission"] = _omission(node, params["unless"])
     if patterns.value is not None and not params["patterns"]:
         raise patterns.fail("needs at least one pattern")
     if node.mapping().get("threshold") is not None:
@@ -107,10 +103,10 @@ def meaning_params(node: Node, *, expect: str) -> dict[str, Any]:
     return params
 
 
-def _omission(node: Node) -> bool | tuple[str, ...]:
+def _omission(node: Node, unless: tuple[str, ...]) -> tuple[str, ...]:
     """`true`: the mistake is the absence of its `unless` behaviours, which also excuse a match; a
     list of check ids: the absence of those, which do not excuse a match ("one team, two weeks" is
-    still a director-level mistake in an answer that also sets up a review gate)."""
+    still a director-level mistake in an answer that also sets up a review gate); `false`: none."""
     field = node.get("omission", False)
     if isinstance(field.value, list):
         if not field.value:
@@ -118,7 +114,9 @@ def _omission(node: Node) -> bool | tuple[str, ...]:
         return tuple(i.ident() for i in field.items())
     if not isinstance(field.value, bool):
         raise field.fail(f"expected true, false or a list of check ids, got {field.value!r}")
-    return () if not field.value else True
+    if field.value and not unless:
+        raise field.fail("an omission needs `unless: [the behaviour it is the absence of]`")
+    return unless if field.value else ()
 
 
 def _scope(node: Node) -> tuple[str, ...] | None:

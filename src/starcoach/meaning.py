@@ -95,13 +95,12 @@ _IMPERSONAL = re.compile(
 _OTHER = (r"(?:he|she|they|my (?:manager|boss|vp|director|cto|ceo|cpo|lead|skip|team)|the (?:vp|cto|ceo|cpo|"
           r"manager|boss|director|team|client|customer)|someone|everyone|people|leadership|management)")
 _REPORTED = re.compile(
-    r"^(?:(?:so|and|but|then|well|um|uh|like) )*" + _OTHER
+    r"^(?:(?:so|and|but|then|well|um|uh|like|though|although|which) )*" + _OTHER
     + r" (?:\w+ )?(?:said|told|insisted|replied|answered|argued|thought|felt|believed|wanted|decided|"
     r"claimed|asked|kept saying|made it clear|was clear)\b"
 )
 # the parts of a clause a view may be reported in after its opening ("..., but he said ...")
 _SEGMENT = re.compile(r"[,;]\s+|\s+(?=(?:but|and|so|though|although|which)\b)", re.I)
-_JOINER = re.compile(r"^(?:though|although|which) ")
 
 
 def normalise(text: str) -> str:
@@ -141,7 +140,7 @@ def reported(text: str) -> bool:
         return True
     parts = [p for p in _SEGMENT.split(text) if p.strip()]
     return len(parts) > 1 and not first_person(parts[0]) and any(
-        _REPORTED.search(_JOINER.sub("", normalise(p))) for p in parts[1:])
+        _REPORTED.search(normalise(p)) for p in parts[1:])
 
 
 @dataclass(frozen=True, slots=True)
