@@ -254,7 +254,7 @@ def main() -> int:
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--no-answers", action="store_true")
-    ap.add_argument("--answers", choices=("dev", "dev2", "dev3", "dev4", "test", "test2", "test3", "test5", "test6", "test7", "test8", "test10"), help="only the whole answers of answers_<set>.jsonl")
+    ap.add_argument("--answers", choices=("dev", "dev2", "dev3", "dev4", "test", "test2", "test3", "test5", "test6", "test7", "test8", "test10", "test11", "test12"), help="only the whole answers of answers_<set>.jsonl")
     ap.add_argument("--calibrate-mistakes", action="store_true",
                     help="search MISTAKE_THRESHOLD on the dev sentences and the dev whole answers")
     args = ap.parse_args()

@@ -68,6 +68,7 @@ MISTAKE_CASES: dict[str, dict[str, tuple[str, list[str]]]] = {
         "justifying-poor-judgment": ("result", [
             "Honestly, it's always better to ask forgiveness than permission.",
             "I didn't need my manager's approval for something that obvious.",
+            "Looking back, I'd make the same call again tomorrow.",
         ]),
         "lack-of-risk-assessment": ("action", [
             "I didn't really have time to look into it, so I went with my gut.",
@@ -409,3 +410,30 @@ def test_every_follow_up_has_cases():
     assert pairs == set(FOLLOW_UP_GOOD)
     avoids = {a.id for qid in (DAC, AI) for f in BANK.question(qid).follow_ups for a in f.avoid}
     assert avoids == set(AVOID_PARAPHRASES)
+
+
+def _topical_checks() -> list:
+    return [c for q in BANK.questions.values() for c in (*q.all_checks(), *(a for f in q.follow_ups for a in f.avoid))
+            if c.params.get("topic")] + [c for c in BANK.rubric.checks if c.params.get("topic")]
+
+
+def test_a_checks_topic_covers_its_own_examples():
+    # a topic drops meaning matches whose clause does not say it: an example that does not say it
+    # either would teach the probe what the topic then throws away
+    checks = _topical_checks()
+    assert checks, "no check has a topic any more: drop this test or the field"
+    for c in checks:
+        off = [e for e in c.params["examples"] if not any(re.search(p, e, re.I) for p in c.params["topic"])]
+        assert not off, f"{c.id}: examples off its topic: {off}"
+
+
+def test_the_same_call_again_is_a_justification_only_without_a_but():
+    check = next(m for m in BANK.question(AI).mistakes if m.id == "justifying-poor-judgment").check
+    said = "I would make the same decision again."
+    hedged = ["I'd make the same call again, but I'd ring her first.", "I'd make the same call again and I'd tell her sooner."]
+
+    def hit(text: str) -> bool:
+        return any(re.search(p, text, re.I) for p in check.params["patterns"])
+
+    assert hit(said) and hit("I'd do exactly the same again, no question.")
+    assert not any(hit(h) for h in hedged)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import yaml
 from typer.testing import CliRunner
 
-from starcoach import scoring
+from starcoach import rubric, scoring
 from starcoach.bank import load_bank
 from starcoach.cli import app
 from starcoach.errors import StarcoachError
@@ -28,7 +29,7 @@ from starcoach.meaning import (
     reported,
     units_from_spans,
 )
-from starcoach.records import split_findings
+from starcoach.records import Finding, split_findings
 from starcoach.result import finding_from_dict, finding_to_dict
 from starcoach.star_clauses import clause_spans
 from starcoach.timing import estimate_word_times
@@ -353,6 +354,35 @@ def test_an_omission_fails_when_the_behaviour_it_lacks_was_not_heard(tmp_path: P
     assert not thin["leak"].judged and not thin["leak"].passed  # too little said: no blame either
 
 
+def test_an_omission_is_not_called_when_its_behaviour_was_heard_once_of_twice(tmp_path: Path) -> None:
+    # "states the stakes" wants two clauses; one heard means the stakes were not left unsaid, so
+    # "nothing in the answer shows" would be untrue: the behaviour fails ("found 1 of 2"), the
+    # omission does not
+    wrote = {**TINY_QUESTION["checks"][0], "min_count": 2}
+    q = {**TINY_QUESTION, "checks": [wrote], "mistakes": [{
+        "id": "leak", "name": "Leaking dissent", "sounds_like": "My team knew I disagreed.", "why": "Delegated dissent.",
+        "examples": EXAMPLES, "counter_examples": COUNTER, "advice": "Keep it upward.", "unless": ["wrote"], "omission": True}]}
+    bank = load_bank(write_bank(tmp_path / "bank", q, TINY_RUBRIC))
+    reader = Reader(TopicEmbedder(TOPICS))
+
+    def findings(text: str) -> dict:
+        return {f.id: f for f in scoring.score_text(text, bank.question("tiny"), "em", bank.rubric, meaning=reader).findings}
+
+    clean = ("Our payments team was two weeks from a regulatory launch when we found a race condition in the vendor "
+             "flow. I owned the integration and had to decide whether to ask for a delay before the date. "
+             "I rang my director with the traces, and she decided to ship on time anyway. I added a rollback "
+             "runbook and alerts. We launched on time and 2% of sessions hit the fallback, and I learned to frame it.")
+    got = findings(clean)
+    assert not got["wrote"].passed and not got["leak"].passed and "nothing in the answer shows" in got["leak"].message
+    once = clean.replace("I rang my director", "I wrote to my director")
+    got = findings(once)
+    assert not got["wrote"].passed and got["wrote"].evidence and "found 1 of 2" in got["wrote"].message
+    assert got["leak"].passed
+    twice = once.replace("I added a rollback", "I wrote up a rollback")
+    got = findings(twice)
+    assert got["wrote"].passed and got["leak"].passed
+
+
 def test_an_omission_needs_unless_and_a_yes_or_no(tmp_path: Path) -> None:
     with pytest.raises(StarcoachError, match=r"tiny\.yaml: mistakes\[0\]\.omission: an omission needs `unless"):
         load_bank(exemplar_bank(tmp_path, omission=True))
@@ -383,6 +413,45 @@ def test_an_omission_of_listed_checks_fails_without_them_and_they_excuse_nothing
     assert "your answer also shows" not in got["leak"].message
     got = findings(no_leak)  # the memo and no leak: clean
     assert got["wrote"].passed and got["leak"].passed
+
+
+def test_a_topic_keeps_only_the_meaning_matches_that_say_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `topic`: a clause matched by meaning counts only when it (or the words of its sentence just
+    # before it) says one of these patterns; we-washing needs the case itself to be spoken of
+    def leak(text: str, topic) -> Finding:
+        bank = load_bank(exemplar_bank(tmp_path / str(len(list(tmp_path.iterdir()))), topic=topic))
+        scored = scoring.score_text(text, bank.question("tiny"), "em", bank.rubric, meaning=Reader(TopicEmbedder(TOPICS)))
+        return next(f for f in scored.findings if f.id == "leak")
+
+    assert not leak(ANSWER, [r"\bdoubts?\b"]).passed  # the clause says it
+    assert leak(ANSWER, [r"\bmemos?\b"]).passed  # matched by meaning, but off the topic
+    # the sentence before does not lend its words ("anyway" ends it) ...
+    assert leak(ANSWER, [r"\banyway\b"]).passed
+    # ... the words of the clause's own sentence just before it do
+    bank = load_bank(exemplar_bank(tmp_path / "lead", topic=[r"\bsaid\b"]))
+    check = next(c for c in bank.question("tiny").all_checks() if c.id == "leak")
+    words, units = units_of("we wrote to the VP and said we didn't support the date")  # as speech: no punctuation
+    (second,) = [u for u in units if u.text == "we didn't support the date"]
+    assert second.clause is None  # a clause of its own, after "... and said"
+    assert rubric._on_topic(check, SimpleNamespace(words=words), second)
+    monkeypatch.setattr(rubric, "TOPIC_LEAD", 0)
+    assert not rubric._on_topic(check, SimpleNamespace(words=words), second)
+    monkeypatch.setattr(rubric, "TOPIC_LEAD", 40)
+    words, units = units_of("it was said. we did not support the date")
+    (after_stop,) = [u for u in units if u.text == "we did not support the date"]
+    assert not rubric._on_topic(check, SimpleNamespace(words=words), after_stop)
+
+
+def test_a_topic_is_checked_on_load(tmp_path: Path) -> None:
+    with pytest.raises(StarcoachError, match=r"tiny\.yaml: mistakes\[0\]\.topic\[0\]: not a valid regular expression"):
+        load_bank(exemplar_bank(tmp_path, topic=["(unclosed"]))
+    with pytest.raises(StarcoachError, match=r"tiny\.yaml: mistakes\[0\]\.topic: needs at least one pattern"):
+        load_bank(exemplar_bank(tmp_path / "2", topic=[]))
+    q = {**TINY_QUESTION, "mistakes": [{"id": "leak", "name": "Leaking dissent", "sounds_like": "My team knew.",
+                                        "why": "Delegated dissent.", "patterns": [r"\bknew\b"], "topic": [r"\bdoubts\b"],
+                                        "advice": "Keep it upward."}]}
+    with pytest.raises(StarcoachError, match=r"tiny\.yaml: mistakes\[0\]\.topic: a topic narrows the matches by meaning"):
+        load_bank(write_bank(tmp_path / "3", q, TINY_RUBRIC))
 
 
 def test_a_thin_answer_earns_nothing_for_what_it_did_not_say(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from starcoach.records import SECTION_NAMES
 SEVERITIES = {"high": 3, "medium": 2, "low": 1, "info": 0}
 DELIVERY_METRICS = ("wpm", "fillers_per_min", "hedges_per_min", "long_pauses", "repeats")
 # A phrase check matches by its regular expressions, by the meaning of its examples, or both.
-MEANING_FIELDS = ("examples", "counter_examples", "threshold", "who", "unless", "omission", "after", "min_words")
+MEANING_FIELDS = ("examples", "counter_examples", "threshold", "who", "unless", "omission", "after", "min_words", "topic")
 # Each kind: its default category and the kind-specific fields it accepts.
 CHECK_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "structure": ("structure", ("min_words",)),
@@ -94,6 +94,12 @@ def meaning_params(node: Node, *, expect: str) -> dict[str, Any]:
         "after": node.get("after").ident() if node.mapping().get("after") is not None else None,
         "min_words": int(node.get("min_words", 0).number(0)),
     }
+    # what a clause matched by meaning must mention (patterns): "we" said of the execution is no
+    # we-washing of the advocacy, however close MiniLM puts it to the examples
+    topic = node.get("topic", None, required=False)
+    params["topic"] = _patterns(topic) if topic.value is not None else ()
+    if params["topic"] and not examples:
+        raise topic.fail("a topic narrows the matches by meaning: it needs examples beside it")
     # the behaviours whose absence is the mistake: it fails when none of them was heard either
     params["omission"] = _omission(node, params["unless"])
     if patterns.value is not None and not params["patterns"]:

@@ -29,6 +29,8 @@ MAX_QUOTES = 3  # findings quote at most this many places: enough to find them, 
 MIN_WORDS_SECTION = 10
 MIN_WORDS_ANSWER = 40
 UNJUDGED = "not enough said to judge"
+TOPIC_LEAD = 4  # words of its sentence before a clause read with it for its topic (see _on_topic)
+_ENDS_SENTENCE = re.compile(r"[.!?][\"')]*$")
 BORDERLINE = "a borderline match: read the quote and judge it yourself"
 
 
@@ -260,6 +262,8 @@ def _meaning_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]
     mistake = check.params.get("expect") == "absent"
     found = best_matches(units, ctx.unit_vectors[inside], ex, threshold=check.params.get("threshold"), who=_who(check),
                          mistake=mistake)
+    if check.params.get("topic"):
+        found = [m for m in found if _on_topic(check, ctx, m.unit)]
     scored = ex.probe is not None
     # a piece is quoted as its whole clause (inside the scope), once however many of its pieces matched
     best: dict[tuple[int, int], float | None] = {}
@@ -270,6 +274,18 @@ def _meaning_hits(check: Check, ctx: AnswerContext, ranges: list[tuple[int, int]
         if span not in best or (score is not None and score > best[span]):  # scores all None or all numbers
             best[span] = score
     return [(a, b, sc) for (a, b), sc in sorted(best.items())]
+
+
+def _on_topic(check: Check, ctx: AnswerContext, unit: Unit) -> bool:
+    """Whether the unit's clause (a piece may leave the word out), or the few words before it, says
+    one of the check's topic patterns: in "we wrote to the VP and said | we didn't support the date"
+    the clause that matches is the second, the topic word ends the first."""
+    a, b = unit.clause or (unit.start, unit.end)
+    lead = a
+    while lead > max(0, a - TOPIC_LEAD) and not _ENDS_SENTENCE.search(ctx.words[lead - 1].text):
+        lead -= 1
+    text = join_words(ctx.words[lead:b])
+    return any(_compiled(p).finditer(text) for p in check.params["topic"])
 
 
 def _probe_strength(check: Check, ctx: AnswerContext, spans: list[tuple[int, int]]) -> float | None:
@@ -421,7 +437,7 @@ def _resolve_unless(checks: Sequence[Check], findings: list[Finding]) -> list[Fi
             f = replace(f, passed=True, evidence=(), borderline=False,
                         message=f"{f.message} (your answer also shows: {shown.lower()})")
         elif f.passed and f.judged and (lacking := [judged[o] for o in p.get("omission", ()) if o in judged]) \
-                and not any(o.passed for o in lacking):
+                and not any(o.passed or o.evidence for o in lacking):  # "found 1 of 2" is not nothing
             missing = lacking[0].message.split(" (")[0]
             # the quotes of a passed check with max_count > 0 are no evidence of an absence
             f = replace(f, passed=False, evidence=(), restates=lacking[0].id,
