@@ -257,7 +257,8 @@ def main() -> int:
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--no-answers", action="store_true")
-    ap.add_argument("--answers", choices=("dev", "dev2", "dev3", "dev4", "test", "test2", "test3", "test5", "test6", "test7", "test8", "test10", "test11", "test12"), help="only the whole answers of answers_<set>.jsonl")
+    ap.add_argument("--answers", nargs="+", choices=("dev", "dev2", "dev3", "dev4", "test", "test2", "test3", "test5", "test6", "test7", "test8", "test10", "test11", "test12"),
+                    help="only the whole answers of answers_<set>.jsonl (several: pooled)")
     ap.add_argument("--calibrate-mistakes", action="store_true",
                     help="search MISTAKE_THRESHOLD on the dev sentences and the dev whole answers")
     args = ap.parse_args()
@@ -267,7 +268,7 @@ def main() -> int:
         calibrate_mistakes(bank, checks)
         return 0
     if args.answers:
-        print_answer_figures(bank, f"answers_{args.answers}.jsonl")
+        print_answer_figures(bank, *(f"answers_{name}.jsonl" for name in args.answers))
         return 0
     if args.calibrate:
         calibrate(load(DATA / "rubric_dev.jsonl"), checks)
@@ -289,10 +290,10 @@ def main() -> int:
     return 0
 
 
-def print_answer_figures(bank, name: str) -> None:
-    answers = load(DATA / name)
+def print_answer_figures(bank, *names: str) -> None:
+    answers = [a for name in names for a in load(DATA / name)]
     fig = answer_figures(bank, answers)
-    print(f"  whole answers (bench/data/{name}, {len(answers)}):")
+    print(f"  whole answers ({', '.join(f'bench/data/{n}' for n in names)}, {len(answers)}):")
     for k, v in fig.items():
         if k.startswith("reported"):
             print(f"    {k.split(':')[0]:<32} {v[0]} labelled mistakes, {v[1]} false alarms")
