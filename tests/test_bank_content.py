@@ -436,4 +436,5 @@ def test_the_same_call_again_is_a_justification_only_without_a_but():
         return any(re.search(p, text, re.I) for p in check.params["patterns"])
 
     assert hit(said) and hit("I'd do exactly the same again, no question.")
+    assert hit("I'd do exactly the same again if I'm honest.") and hit("I'd make the same call again, with no hesitation.")
     assert not any(hit(h) for h in hedged)

@@ -265,6 +265,13 @@ ANSWER = ("Our payments team was two weeks from a regulatory launch when we foun
           "We launched on time and 2% of sessions hit the fallback, and I learned to frame the trade-off.")
 
 
+# neither a memo nor a leak: what the omission tests start from
+NO_MEMO_NO_LEAK = ("Our payments team was two weeks from a regulatory launch when we found a race condition in the vendor "
+                   "flow. I owned the integration and had to decide whether to ask for a delay before the date. "
+                   "I rang my director with the traces, and she decided to ship on time anyway. I added a rollback "
+                   "runbook and alerts. We launched on time and 2% of sessions hit the fallback, and I learned to frame it.")
+
+
 def test_a_mistake_in_other_words_is_caught_and_quoted_as_its_whole_clause(tmp_path: Path) -> None:
     bank = load_bank(exemplar_bank(tmp_path))
     q = bank.question("tiny")
@@ -332,10 +339,7 @@ def test_an_omission_fails_when_the_behaviour_it_lacks_was_not_heard(tmp_path: P
     def findings(text: str) -> dict:
         return {f.id: f for f in scoring.score_text(text, q, "em", bank.rubric, meaning=reader).findings}
 
-    clean = ("Our payments team was two weeks from a regulatory launch when we found a race condition in the vendor "
-             "flow. I owned the integration and had to decide whether to ask for a delay before the date. "
-             "I rang my director with the traces, and she decided to ship on time anyway. I added a rollback "
-             "runbook and alerts. We launched on time and 2% of sessions hit the fallback, and I learned to frame it.")
+    clean = NO_MEMO_NO_LEAK
     got = findings(clean)
     assert not got["wrote"].passed and got["wrote"].judged
     assert not got["leak"].passed and got["leak"].judged and not got["leak"].evidence
@@ -368,10 +372,7 @@ def test_an_omission_is_not_called_when_its_behaviour_was_heard_once_of_twice(tm
     def findings(text: str) -> dict:
         return {f.id: f for f in scoring.score_text(text, bank.question("tiny"), "em", bank.rubric, meaning=reader).findings}
 
-    clean = ("Our payments team was two weeks from a regulatory launch when we found a race condition in the vendor "
-             "flow. I owned the integration and had to decide whether to ask for a delay before the date. "
-             "I rang my director with the traces, and she decided to ship on time anyway. I added a rollback "
-             "runbook and alerts. We launched on time and 2% of sessions hit the fallback, and I learned to frame it.")
+    clean = NO_MEMO_NO_LEAK
     got = findings(clean)
     assert not got["wrote"].passed and not got["leak"].passed and "nothing in the answer shows" in got["leak"].message
     once = clean.replace("I rang my director", "I wrote to my director")
